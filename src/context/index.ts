@@ -1,0 +1,32 @@
+import { mkdirSync } from 'node:fs';
+import { LocalArtifactStore, type ArtifactStore } from '../artifacts/index.js';
+import { ApiKeys } from '../auth/index.js';
+import { artifactsPath, sqliteFile, type Config } from '../config/index.js';
+import { Registry } from '../registry/index.js';
+import { openStore, type Store } from '../store/index.js';
+
+/** Everything a Berth process works with, wired from one Config. The CLI and the server both start here. */
+export interface Berth {
+  config: Config;
+  store: Store;
+  artifacts: ArtifactStore;
+  registry: Registry;
+  keys: ApiKeys;
+  close(): Promise<void>;
+}
+
+export async function openBerth(config: Config): Promise<Berth> {
+  mkdirSync(config.home, { recursive: true });
+  const store = await openStore(
+    config.database.url
+      ? { engine: 'postgres', url: config.database.url, schema: config.database.schema, poolSize: config.database.pool_size }
+      : { engine: 'sqlite', file: sqliteFile(config), busyTimeoutMs: config.database.busy_timeout_ms },
+  );
+  const artifacts = new LocalArtifactStore(artifactsPath(config));
+  const registry = new Registry(store.db, artifacts, {
+    maxModelBytes: config.registry.max_model_bytes,
+    maxCardBytes: config.registry.max_card_bytes,
+  });
+  const keys = new ApiKeys(store.db);
+  return { config, store, artifacts, registry, keys, close: () => store.close() };
+}

@@ -1,0 +1,113 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * The tables Berth keeps, as Kysely sees them. Timestamps are ISO-8601 UTC strings and JSON is text,
+ * so both engines return identical values without per-dialect parsing.
+ */
+export interface ModelsTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+  /** Highest version number ever issued; numbers are never reused after a delete. */
+  last_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ModelTagsTable {
+  model_id: number;
+  key: string;
+  value: string;
+}
+
+export interface ModelVersionsTable {
+  id: Generated<number>;
+  model_id: number;
+  version: number;
+  status: 'ready' | 'archived';
+  description: string;
+  sha256: string;
+  size_bytes: number;
+  artifact_uri: string;
+  /** JSON: the normalized model card. */
+  card: string;
+  /** JSON: tensor names, element types and shapes read from the graph by onnxruntime. */
+  signature: string;
+  source_run: string | null;
+  source_dataset: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface VersionTagsTable {
+  version_id: number;
+  key: string;
+  value: string;
+}
+
+export interface AliasesTable {
+  model_id: number;
+  alias: string;
+  version: number;
+  updated_by: string;
+  updated_at: string;
+}
+
+export interface AliasHistoryTable {
+  id: Generated<number>;
+  model_id: number;
+  alias: string;
+  action: 'set' | 'promote' | 'rollback' | 'delete';
+  from_version: number | null;
+  to_version: number | null;
+  actor: string;
+  reason: string | null;
+  created_at: string;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  created_at: string;
+  actor: string;
+  action: string;
+  target_type: string;
+  target: string;
+  /** The model the event concerns, when it concerns one (for `berth audit --model`). */
+  model: string | null;
+  /** JSON or null. */
+  before: string | null;
+  after: string | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  /** sha256 hex of the secret part; the key itself is shown once and never stored. */
+  secret_hash: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  created_by: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface Database {
+  models: ModelsTable;
+  model_tags: ModelTagsTable;
+  model_versions: ModelVersionsTable;
+  version_tags: VersionTagsTable;
+  aliases: AliasesTable;
+  alias_history: AliasHistoryTable;
+  audit_events: AuditEventsTable;
+  api_keys: ApiKeysTable;
+}
+
+export type ModelRow = Selectable<ModelsTable>;
+export type ModelVersionRow = Selectable<ModelVersionsTable>;
+export type NewModelVersionRow = Insertable<ModelVersionsTable>;
+export type AliasRow = Selectable<AliasesTable>;
+export type AliasHistoryRow = Selectable<AliasHistoryTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;

@@ -1,0 +1,3 @@
+export { openStore, appliedMigrations, nowIso, isUniqueViolation, type Store, type StoreOptions } from './store.js';
+export type { Engine } from './engine.js';
+export type * from './database.js';

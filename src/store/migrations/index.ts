@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import type { Engine } from '../engine.js';
+import { registryMigration } from './0001-registry.js';
+
+/** Ordered, versioned migrations; names sort in the order they must run. Never edit a released one. */
+export function migrationsFor(engine: Engine): Record<string, Migration> {
+  return {
+    '0001-registry': registryMigration(engine),
+  };
+}

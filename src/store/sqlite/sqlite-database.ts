@@ -1,0 +1,23 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely } from 'kysely';
+import type { Database } from '../database.js';
+import { ImmediateSqliteDialect } from './immediate-sqlite-dialect.js';
+
+export interface SqliteOptions {
+  file: string;
+  busyTimeoutMs: number;
+}
+
+/** The embedded store: one SQLite file in WAL mode, shared safely by several processes on one machine. */
+export function openSqliteDatabase(options: SqliteOptions): Kysely<Database> {
+  mkdirSync(path.dirname(options.file), { recursive: true });
+  const sqlite = new SQLite(options.file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+  sqlite.pragma('foreign_keys = ON');
+  // WAL makes NORMAL durable across application crashes; only an OS crash can lose the last commits.
+  sqlite.pragma('synchronous = NORMAL');
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+}
