@@ -67,6 +67,8 @@ function view(row: ApiKeyRow): ApiKeyView {
 export class ApiKeys {
   private readonly cache = new Map<string, { principal: Principal | undefined; until: number }>();
   private readonly touched = new Map<string, number>();
+  /** Bumped on every create/revoke in this process, so caches of "are there keys?" can tell they are stale. */
+  generation = 0;
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -86,6 +88,7 @@ export class ApiKeys {
       await trx.insertInto('api_keys').values({ id, name: input.name, secret_hash: sha256(key), scopes: JSON.stringify(scopes), created_by: actor, created_at: now, last_used_at: null, revoked_at: null }).execute();
       await recordAudit(trx, { actor, action: 'key.create', targetType: 'api_key', target: id, after: { name: input.name, scopes } });
     });
+    this.generation += 1;
     return { id, name: input.name, scopes, created_by: actor, created_at: now, last_used_at: null, revoked_at: null, key };
   }
 
@@ -104,6 +107,7 @@ export class ApiKeys {
       return { ...found, revoked_at };
     });
     this.cache.clear();
+    this.generation += 1;
     return view(row);
   }
 

@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { BerthError } from '../errors/index.js';
 
 /** One graph input or output as onnxruntime reads it. Variable dims are -1 or their symbolic name. */
@@ -29,9 +29,11 @@ function toSignature(meta: ort.InferenceSession.ValueMetadata): TensorSignature 
  * registers is a file that loads. Anything onnxruntime cannot load is `invalid_onnx`.
  */
 export async function readGraphSignature(model: Uint8Array): Promise<GraphSignature> {
+  // Loaded on first use: the native runtime costs ~0.5 s at startup and most CLI commands never need it.
+  const { InferenceSession } = await import('onnxruntime-node');
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+    session = await InferenceSession.create(model, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
   } catch (err) {
     const reason = (err as Error).message.replace(/^Error:\s*/, '');
     throw new BerthError('invalid_onnx', `the file is not a model onnxruntime can load: ${reason}`);
