@@ -15,6 +15,8 @@ export interface Store {
   readonly engine: Engine;
   /** Where the data lives, safe to print (no password). */
   readonly location: string;
+  /** Postgres schema holding Berth's tables, when one is configured. */
+  readonly schema: string | undefined;
   close(): Promise<void>;
 }
 
@@ -46,20 +48,31 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       ? openSqliteDatabase({ file: options.file, busyTimeoutMs: options.busyTimeoutMs })
       : await openPostgresDatabase({ url: options.url, schema: options.schema, poolSize: options.poolSize });
   try {
-    const migrations = migrationsFor(options.engine);
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-    assertMigrated(await migrator.migrateToLatest());
+    assertMigrated(await migratorFor(db, options).migrateToLatest());
   } catch (err) {
     await db.destroy();
     throw err;
   }
-  return { db, engine: options.engine, location: safeLocation(options), close: () => db.destroy() };
+  const schema = options.engine === 'postgres' ? options.schema : undefined;
+  return { db, engine: options.engine, location: safeLocation(options), schema, close: () => db.destroy() };
+}
+
+/**
+ * On Postgres the migration bookkeeping tables are pinned to Berth's schema: Kysely otherwise finds a
+ * same-named table in any schema of the database (another Berth's) and skips creating its own.
+ */
+function migratorFor(db: Kysely<Database>, options: { engine: Engine; schema?: string | undefined }): Migrator {
+  const migrations = migrationsFor(options.engine);
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(options.engine === 'postgres' ? { migrationTableSchema: options.schema ?? 'public' } : {}),
+  });
 }
 
 /** Names of the migrations applied to this database, in order. */
 export async function appliedMigrations(store: Store): Promise<string[]> {
-  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrationsFor(store.engine) } });
-  const all = await migrator.getMigrations();
+  const all = await migratorFor(store.db, { engine: store.engine, schema: store.schema }).getMigrations();
   return all.filter((m) => m.executedAt !== undefined).map((m) => m.name);
 }
 
