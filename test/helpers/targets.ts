@@ -25,8 +25,9 @@ export function storeTargets(): StoreTarget[] {
     warned = true;
     console.warn('[berth tests] Postgres suites skipped: BERTH_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)');
   }
-  const only = process.env['BERTH_TEST_STORES'];
-  return only ? targets.filter((t) => only.split(',').includes(t.engine)) : targets;
+  const only = process.env['BERTH_TEST_STORES']?.split(',');
+  if (only?.includes('postgres') && !PG_URL) throw new Error('BERTH_TEST_STORES asks for postgres but BERTH_TEST_DATABASE_URL is not set');
+  return only ? targets.filter((t) => only.includes(t.engine)) : targets;
 }
 
 function makeTarget(url: string | undefined): { config: Config; env: Record<string, string>; cleanup: () => Promise<void> } {
