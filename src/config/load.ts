@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { BerthError, describeValue } from '../errors/index.js';
-import { explain } from '../validation/index.js';
+import { explain, type FieldProblem } from '../validation/index.js';
 import { ConfigSchema, DEFAULTS, ENV_KEYS, type Config } from './schema.js';
 
 export interface LoadConfigOptions {
@@ -52,7 +52,9 @@ function schemaAt(dotted: string): TSchema | undefined {
 function coerce(dotted: string, raw: string | number): unknown {
   if (typeof raw === 'number') return raw;
   const type = (schemaAt(dotted) as { type?: string } | undefined)?.type;
-  if ((type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(raw.trim())) return Number(raw.trim());
+  const text = raw.trim();
+  if (type === 'integer' && /^-?\d+$/.test(text)) return Number(text);
+  if (type === 'number' && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
   return raw;
 }
 
@@ -116,8 +118,10 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 
   if (!Value.Check(ConfigSchema, tree)) {
     const problems = explain(ConfigSchema, tree);
-    const lines = problems.map((p) => {
-      const from = sources[p.field] ? ` (from ${sources[p.field]})` : '';
+    const sourceOf = (field: string) => sources[field] ?? Object.entries(sources).find(([key]) => key.startsWith(`${field}.`))?.[1];
+    const lines = problems.flatMap((p) => unknownKeysApart(p)).map((p) => {
+      const source = sourceOf(p.field);
+      const from = source ? ` (from ${source})` : '';
       return `config key '${p.field}'${from}: expected ${p.expected}, got ${p.got}`;
     });
     throw new BerthError('invalid_config', `invalid configuration:\n  ${lines.join('\n  ')}`, { problems });
@@ -126,6 +130,14 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   config.home = path.resolve(cwd, config.home);
   if (config.artifacts.path) config.artifacts.path = path.resolve(cwd, config.artifacts.path);
   return { config, sources, file: usedFile };
+}
+
+/** "server: unknown field(s) 'prot'" becomes "server.prot: not a setting", which `sources` can place. */
+function unknownKeysApart(problem: FieldProblem): FieldProblem[] {
+  const names = [...problem.got.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
+  if (problem.expected !== 'no unknown fields' || names.length === 0) return [problem];
+  const parent = problem.field === '(root)' ? '' : `${problem.field}.`;
+  return names.map((name) => ({ field: `${parent}${name}`, expected: 'a known setting (see `berth config`)', got: 'an unknown key' }));
 }
 
 /** The config as `berth config` prints it: secrets masked, derived paths filled in. */

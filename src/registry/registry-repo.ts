@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { AliasHistoryRow, AliasRow, Database, ModelRow, ModelVersionRow, NewModelVersionRow } from '../store/index.js';
 import { nowIso } from '../store/index.js';
 import type { Tags } from './types.js';
@@ -90,6 +90,17 @@ export async function updateVersionFields(db: Db, versionId: number, fields: { d
 
 export async function deleteVersionRow(db: Db, versionId: number): Promise<void> {
   await db.deleteFrom('model_versions').where('id', '=', versionId).execute();
+}
+
+/**
+ * Serializes everything that decides whether a blob is still needed: a registration making sure its blob
+ * is there, and a cleanup deleting an unreferenced one. On SQLite the transaction's write lock already does
+ * it; on Postgres a transaction-scoped advisory lock per sha256 does.
+ */
+export async function lockArtifact(db: Db, sha256: string): Promise<void> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${sha256}, 0))`.execute(db);
+  }
 }
 
 export async function countVersionsWithSha(db: Db, sha256: string): Promise<number> {

@@ -250,6 +250,9 @@ export class Registry {
       version = await this.db.transaction().execute(async (trx) => {
         const created = await repo.insertModelIfMissing(trx, input.model, '');
         const model = (await repo.lockModel(trx, input.model))!;
+        // A concurrent cleanup may have removed the blob since it was stored (it was unreferenced then).
+        await repo.lockArtifact(trx, sha256);
+        if (!(await this.artifacts.stat(sha256))) await this.artifacts.putFile(input.file, sha256);
         if (created) await recordAudit(trx, { actor, action: 'model.create', targetType: 'model', target: input.model, model: input.model, after: { description: '', tags: {} } });
         const number = await repo.nextVersionNumber(trx, model.id);
         const now = nowIso();
@@ -583,10 +586,13 @@ export class Registry {
   private async removeUnreferencedArtifacts(shas: string[]): Promise<string[]> {
     const removed: string[] = [];
     for (const sha of new Set(shas)) {
-      if ((await repo.countVersionsWithSha(this.db, sha)) === 0) {
+      const gone = await this.db.transaction().execute(async (trx) => {
+        await repo.lockArtifact(trx, sha);
+        if ((await repo.countVersionsWithSha(trx, sha)) > 0) return false;
         await this.artifacts.delete(sha);
-        removed.push(sha);
-      }
+        return true;
+      });
+      if (gone) removed.push(sha);
     }
     return removed;
   }

@@ -41,8 +41,26 @@ function assertMigrated(result: MigrationResultSet): void {
   }
 }
 
+/**
+ * Opens of the same SQLite file within one process, one at a time: a second connection's BEGIN IMMEDIATE
+ * would block the event loop (better-sqlite3 is synchronous) while the first one's migration awaits it.
+ */
+const sqliteOpens = new Map<string, Promise<unknown>>();
+
 /** Opens the database and brings its schema up to date; every process does this at start. */
 export async function openStore(options: StoreOptions): Promise<Store> {
+  if (options.engine !== 'sqlite') return openAndMigrate(options);
+  const previous = sqliteOpens.get(options.file) ?? Promise.resolve();
+  const opening = previous.catch(() => undefined).then(() => openAndMigrate(options));
+  sqliteOpens.set(options.file, opening);
+  try {
+    return await opening;
+  } finally {
+    if (sqliteOpens.get(options.file) === opening) sqliteOpens.delete(options.file);
+  }
+}
+
+async function openAndMigrate(options: StoreOptions): Promise<Store> {
   const db =
     options.engine === 'sqlite'
       ? openSqliteDatabase({ file: options.file, busyTimeoutMs: options.busyTimeoutMs })

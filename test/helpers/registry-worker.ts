@@ -10,7 +10,10 @@
  * Environment: BERTH_HOME, BERTH_DATABASE_URL, BERTH_DATABASE_SCHEMA, BERTH_CONFIG, ... (as `loadConfig`
  * reads them); BERTH_WORKER_NAME names the actor (`worker:<name>`). With BERTH_WORKER_BARRIER=1 the worker
  * prints `{"ready":true}` once the project is open and waits for a line on stdin before it starts, so a
- * test can release several workers at the same instant.
+ * test can release several workers at the same instant. BERTH_WORKER_PAUSE_MS=N makes it wait a random
+ * 0..N ms between operations, as separate commands would: without it a SQLite writer that just committed
+ * usually takes the lock again before the others (asleep in their busy handlers) wake up, so the
+ * processes would queue instead of interleaving.
  *
  * A failure prints `{"error":{...}}` on stderr and exits with code 1.
  */
@@ -22,6 +25,12 @@ import { appliedMigrations } from '../../src/store/index.js';
 
 function emit(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+const PAUSE_MS = Number(process.env['BERTH_WORKER_PAUSE_MS'] ?? 0);
+
+async function pause(): Promise<void> {
+  if (PAUSE_MS > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * PAUSE_MS));
 }
 
 function usage(message: string): never {
@@ -50,6 +59,7 @@ async function run(berth: Berth, command: string | undefined, args: string[], ac
       if (!Number.isInteger(count) || count < 1) usage(`COUNT must be a positive integer, got ${countText}`);
       const card = readFileSync(cardFile, 'utf8');
       for (let i = 0; i < count; i++) {
+        if (i > 0) await pause();
         const v = await berth.registry.registerVersion({ model, file, card, description: `${actor} #${i}` }, actor);
         emit({ op: 'register', model, version: v.version, sha256: v.sha256 });
       }
@@ -60,7 +70,8 @@ async function run(berth: Berth, command: string | undefined, args: string[], ac
       if (!model || !alias || !list) usage('promote needs MODEL ALIAS V1,V2,...');
       const versions = list.split(',').map(Number);
       if (!versions.every((v) => Number.isInteger(v) && v > 0)) usage(`versions must be positive integers, got ${list}`);
-      for (const version of versions) {
+      for (const [i, version] of versions.entries()) {
+        if (i > 0) await pause();
         const move = await berth.registry.promote(model, version, actor, { alias });
         emit({ op: 'promote', ...move });
       }

@@ -1,9 +1,11 @@
-import { readFileSync, writeFileSync, readdirSync, existsSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ArtifactStore } from '../../src/artifacts/index.js';
 import { openBerth, type Berth } from '../../src/context/index.js';
+import { Registry } from '../../src/registry/index.js';
 import { BerthError } from '../../src/errors/index.js';
 import { artifactsPath } from '../../src/config/index.js';
 import { fixtureModel, storeTargets } from '../helpers/targets.js';
@@ -34,8 +36,14 @@ function blobs(berth: Berth): string[] {
   return readdirSync(root).flatMap((dir) => readdirSync(path.join(root, dir)));
 }
 
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function tempFile(name: string, content: Uint8Array | string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-file-'));
+  tempDirs.push(dir);
   const file = path.join(dir, name);
   writeFileSync(file, content);
   return file;
@@ -311,6 +319,30 @@ describe.each(storeTargets())('registry on $engine', (target) => {
     expect(blobs(berth)).not.toContain(own.sha256);
     expect(blobs(berth)).toContain(sha256File(V1));
     expect((await refusal(berth.registry.getModel('doomed'))).code).toBe('not_found');
+  });
+
+  it('stores the blob again when a concurrent cleanup removed it between upload and commit', async () => {
+    // The window: a registration has written its blob; a cleanup (of a deleted version with the same bytes)
+    // finds no committed version using it and deletes it; the registration then commits. Reproduced here
+    // by an artifact store that deletes the blob right after the first write.
+    const real = berth.artifacts;
+    let interfered = false;
+    const interfering: ArtifactStore = Object.assign(Object.create(real) as ArtifactStore, {
+      putFile: async (file: string, sha?: string) => {
+        const stored = await real.putFile(file, sha);
+        if (!interfered) {
+          interfered = true;
+          await real.delete(stored.sha256);
+        }
+        return stored;
+      },
+    });
+    const registry = new Registry(berth.store.db, interfering, { maxModelBytes: 1 << 20, maxCardBytes: 1 << 20 });
+    const tiny = fixtureModel('multi_input.onnx');
+    const v = await registry.registerVersion({ model: 'interfered', file: tiny, card: readFileSync(fixtureModel('multi_input.card.json'), 'utf8') }, ACTOR);
+    expect(interfered).toBe(true);
+    const { bytes } = await berth.registry.readArtifact('interfered', v.version);
+    expect(bytes.equals(readFileSync(tiny))).toBe(true);
   });
 
   it('records every mutation in the audit log with actor, before and after', async () => {

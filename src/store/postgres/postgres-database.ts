@@ -24,6 +24,10 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Ky
     await admin.connect();
     try {
       await admin.query(`create schema if not exists "${options.schema}"`);
+    } catch (err) {
+      // Two processes creating the schema at once: the loser sees a duplicate, which is success here.
+      const code = (err as { code?: string }).code;
+      if (code !== '23505' && code !== '42P06') throw err;
     } finally {
       await admin.end();
     }

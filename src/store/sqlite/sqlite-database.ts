@@ -14,8 +14,9 @@ export interface SqliteOptions {
 export function openSqliteDatabase(options: SqliteOptions): Kysely<Database> {
   mkdirSync(path.dirname(options.file), { recursive: true });
   const sqlite = new SQLite(options.file);
-  sqlite.pragma('journal_mode = WAL');
+  // The timeout first: switching a new file to WAL needs a lock another process may be holding.
   sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+  sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   // WAL makes NORMAL durable across application crashes; only an OS crash can lose the last commits.
   sqlite.pragma('synchronous = NORMAL');
