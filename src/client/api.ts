@@ -1,6 +1,7 @@
 import type { ApiKeyView } from '../auth/index.js';
 import type { AuditEvent, AuditQuery } from '../audit/index.js';
 import type {
+  RegisterVersionInput,
   AliasHistoryEntry,
   AliasMove,
   AliasView,
@@ -12,17 +13,8 @@ import type {
   VersionView,
 } from '../registry/index.js';
 
-export interface RegisterVersionRequest {
-  model: string;
-  /** Local path of the ONNX file. */
-  file: string;
-  /** Card as JSON text or an object; omitted → derived from the graph. */
-  card?: unknown;
-  description?: string | undefined;
-  source_run?: string | undefined;
-  source_dataset?: string | undefined;
-  tags?: Tags | undefined;
-}
+/** A registration as the client sends it: the same fields the registry takes. */
+export type RegisterVersionRequest = RegisterVersionInput;
 
 /**
  * What a Berth user can do with the registry, whether through the REST API (BerthClient) or directly on

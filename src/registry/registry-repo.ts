@@ -110,28 +110,26 @@ export async function countVersionsWithSha(db: Db, sha256: string): Promise<numb
 
 // --- tags -------------------------------------------------------------------------------------------
 
-export async function modelTags(db: Db, modelIds: number[]): Promise<Map<number, Tags>> {
+function groupTags<R extends { key: string; value: string }>(rows: R[], ownerOf: (row: R) => number): Map<number, Tags> {
   const out = new Map<number, Tags>();
-  if (modelIds.length === 0) return out;
-  const rows = await db.selectFrom('model_tags').selectAll().where('model_id', 'in', modelIds).orderBy('key').execute();
   for (const r of rows) {
-    const tags = out.get(r.model_id) ?? {};
+    const tags = out.get(ownerOf(r)) ?? {};
     tags[r.key] = r.value;
-    out.set(r.model_id, tags);
+    out.set(ownerOf(r), tags);
   }
   return out;
 }
 
+export async function modelTags(db: Db, modelIds: number[]): Promise<Map<number, Tags>> {
+  if (modelIds.length === 0) return new Map();
+  const rows = await db.selectFrom('model_tags').selectAll().where('model_id', 'in', modelIds).orderBy('key').execute();
+  return groupTags(rows, (r) => r.model_id);
+}
+
 export async function versionTags(db: Db, versionIds: number[]): Promise<Map<number, Tags>> {
-  const out = new Map<number, Tags>();
-  if (versionIds.length === 0) return out;
+  if (versionIds.length === 0) return new Map();
   const rows = await db.selectFrom('version_tags').selectAll().where('version_id', 'in', versionIds).orderBy('key').execute();
-  for (const r of rows) {
-    const tags = out.get(r.version_id) ?? {};
-    tags[r.key] = r.value;
-    out.set(r.version_id, tags);
-  }
-  return out;
+  return groupTags(rows, (r) => r.version_id);
 }
 
 export async function upsertModelTags(db: Db, modelId: number, tags: Tags): Promise<void> {

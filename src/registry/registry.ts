@@ -92,6 +92,13 @@ function notFoundModel(name: string): BerthError {
   return new BerthError('not_found', `model '${name}' does not exist`);
 }
 
+/** The model row, locked for the rest of the transaction (see repo.lockModel), or a 404. */
+async function lockedModel(trx: Kysely<Database>, name: string): Promise<ModelRow> {
+  const model = await repo.lockModel(trx, name);
+  if (!model) throw notFoundModel(name);
+  return model;
+}
+
 function notFoundVersion(name: string, version: number): BerthError {
   return new BerthError('not_found', `model '${name}' has no version ${version}`);
 }
@@ -146,8 +153,7 @@ export class Registry {
       throw new BerthError('invalid_input', `description must be a string of at most 20000 characters, got ${describeValue(patch.description)}`);
     }
     await this.db.transaction().execute(async (trx) => {
-      const model = await repo.lockModel(trx, name);
-      if (!model) throw notFoundModel(name);
+      const model = await lockedModel(trx, name);
       if (patch.description !== undefined && patch.description !== model.description) {
         await repo.updateModelDescription(trx, model.id, patch.description);
         await recordAudit(trx, { actor, action: 'model.update', targetType: 'model', target: name, model: name, before: { description: model.description }, after: { description: patch.description } });
@@ -163,8 +169,7 @@ export class Registry {
   async deleteModel(name: string, opts: { force: boolean }, actor: string): Promise<DeleteModelResult> {
     assertModelName(name);
     const deleted = await this.db.transaction().execute(async (trx) => {
-      const model = await repo.lockModel(trx, name);
-      if (!model) throw notFoundModel(name);
+      const model = await lockedModel(trx, name);
       const versions = await repo.listVersionRows(trx, model.id);
       const aliases = await repo.aliasRows(trx, [model.id]);
       if (!opts.force) {
@@ -193,8 +198,7 @@ export class Registry {
     assertModelName(name);
     assertTags(tags);
     await this.db.transaction().execute(async (trx) => {
-      const model = await repo.lockModel(trx, name);
-      if (!model) throw notFoundModel(name);
+      const model = await lockedModel(trx, name);
       const before = (await repo.modelTags(trx, [model.id])).get(model.id) ?? {};
       await repo.upsertModelTags(trx, model.id, tags);
       await recordAudit(trx, { actor, action: 'model.tags.set', targetType: 'model', target: name, model: name, before: pick(before, Object.keys(tags)), after: tags });
@@ -205,8 +209,7 @@ export class Registry {
   async deleteModelTags(name: string, keys: string[], actor: string): Promise<ModelView> {
     assertModelName(name);
     await this.db.transaction().execute(async (trx) => {
-      const model = await repo.lockModel(trx, name);
-      if (!model) throw notFoundModel(name);
+      const model = await lockedModel(trx, name);
       const before = (await repo.modelTags(trx, [model.id])).get(model.id) ?? {};
       const present = keys.filter((k) => k in before);
       if (present.length === 0) return;
@@ -353,8 +356,7 @@ export class Registry {
       throw new BerthError('invalid_input', `description must be a string of at most 20000 characters, got ${describeValue(patch.description)}`);
     }
     await this.db.transaction().execute(async (trx) => {
-      const model = await repo.lockModel(trx, name);
-      if (!model) throw notFoundModel(name);
+      const model = await lockedModel(trx, name);
       const row = await repo.findVersion(trx, model.id, version);
       if (!row) throw notFoundVersion(name, version);
       if (patch.status === 'archived' && row.status !== 'archived') {
@@ -386,8 +388,7 @@ export class Registry {
     assertModelName(name);
     assertVersionNumber(version);
     const row = await this.db.transaction().execute(async (trx) => {
-      const model = await repo.lockModel(trx, name);
-      if (!model) throw notFoundModel(name);
+      const model = await lockedModel(trx, name);
       const found = await repo.findVersion(trx, model.id, version);
       if (!found) throw notFoundVersion(name, version);
       const pointing = (await repo.aliasRows(trx, [model.id])).filter((a) => a.version === version).map((a) => a.alias);
@@ -430,8 +431,7 @@ export class Registry {
     assertModelName(name);
     assertVersionNumber(version);
     await this.db.transaction().execute(async (trx) => {
-      const model = await repo.lockModel(trx, name);
-      if (!model) throw notFoundModel(name);
+      const model = await lockedModel(trx, name);
       const row = await repo.findVersion(trx, model.id, version);
       if (!row) throw notFoundVersion(name, version);
       const before = (await repo.versionTags(trx, [row.id])).get(row.id) ?? {};
@@ -502,8 +502,7 @@ export class Registry {
       throw new BerthError('invalid_input', `reason must be a string of at most 2000 characters, got ${describeValue(reason)}`);
     }
     return this.db.transaction().execute(async (trx) => {
-      const model = await repo.lockModel(trx, name);
-      if (!model) throw notFoundModel(name);
+      const model = await lockedModel(trx, name);
       const current = (await repo.findAlias(trx, model.id, alias))?.version;
       const target = await chooseTarget(trx, model, current);
       assertVersionNumber(target);
@@ -533,8 +532,7 @@ export class Registry {
     assertModelName(name);
     assertAliasName(alias);
     return this.db.transaction().execute(async (trx) => {
-      const model = await repo.lockModel(trx, name);
-      if (!model) throw notFoundModel(name);
+      const model = await lockedModel(trx, name);
       const current = await repo.findAlias(trx, model.id, alias);
       if (!current) throw new BerthError('not_found', `model '${name}' has no alias '${alias}'`);
       await repo.deleteAliasRow(trx, model.id, alias);
