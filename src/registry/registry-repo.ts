@@ -196,3 +196,22 @@ export function aliasHistoryRows(db: Db, modelId: number, alias?: string, order:
   if (alias) q = q.where('alias', '=', alias);
   return q.execute();
 }
+
+/** For serving: every alias and the latest ready version of the named models, in two queries. */
+export async function routingRows(db: Db, names: string[]): Promise<{ aliases: Array<{ name: string; alias: string; version: number }>; latest: Array<{ name: string; latest: number | null }> }> {
+  if (names.length === 0) return { aliases: [], latest: [] };
+  const aliases = await db
+    .selectFrom('aliases')
+    .innerJoin('models', 'models.id', 'aliases.model_id')
+    .select(['models.name as name', 'aliases.alias as alias', 'aliases.version as version'])
+    .where('models.name', 'in', names)
+    .execute();
+  const latest = await db
+    .selectFrom('models')
+    .leftJoin('model_versions', (join) => join.onRef('model_versions.model_id', '=', 'models.id').on('model_versions.status', '=', 'ready'))
+    .select((eb) => ['models.name as name', eb.fn.max('model_versions.version').as('latest')])
+    .where('models.name', 'in', names)
+    .groupBy('models.name')
+    .execute();
+  return { aliases, latest: latest.map((r) => ({ name: r.name, latest: r.latest === null ? null : Number(r.latest) })) };
+}

@@ -542,6 +542,18 @@ export class Registry {
     });
   }
 
+  /**
+   * What each named model's requests resolve to right now: its aliases and its latest ready version
+   * (the target when no alias is asked for and `production` is unset). Serving polls this to follow moves.
+   */
+  async routingTable(names: string[]): Promise<Map<string, { aliases: Record<string, number>; latestReady: number | null }>> {
+    const { aliases, latest } = await repo.routingRows(this.db, names);
+    const table = new Map<string, { aliases: Record<string, number>; latestReady: number | null }>();
+    for (const row of latest) table.set(row.name, { aliases: {}, latestReady: row.latest });
+    for (const row of aliases) table.get(row.name)!.aliases[row.alias] = row.version;
+    return table;
+  }
+
   // --- compare, audit -------------------------------------------------------------------------------
 
   async compare(name: string, a: number, b: number): Promise<VersionComparison> {

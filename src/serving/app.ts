@@ -1,30 +1,40 @@
 import path from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { BERTH_VERSION } from '../config/index.js';
 import type { Berth } from '../context/index.js';
+import type { ModelManager } from '../inference/index.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
+import type { ServingMetrics } from './metrics.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { keysRoutes } from './routes/keys-routes.js';
+import { oipRoutes } from './routes/oip-routes.js';
+import { predictRoutes } from './routes/predict-routes.js';
 import { registryRoutes } from './routes/registry-routes.js';
 import { ErrorResponse } from './schemas.js';
-
 
 export interface AppOptions {
   /** Bound to loopback: with no active API key the server is open. */
   loopback: boolean;
+  manager: ModelManager;
+  metrics: ServingMetrics;
+  /** True once the models were loaded at start (for /ready). */
+  isStarted: () => boolean;
   /** Fastify/pino logging; false in tests. */
   logger?: boolean;
 }
 
 /** Composes the HTTP API from one plugin per capability. Listening is the caller's job (see server.ts). */
 export async function buildApp(berth: Berth, options: AppOptions): Promise<FastifyInstance> {
+  const { config } = berth;
   const app = Fastify({
-    logger: options.logger === false ? false : { level: berth.config.log.level },
-    bodyLimit: berth.config.server.body_limit_bytes,
+    logger: options.logger === false ? false : { level: config.log.level },
+    bodyLimit: config.server.body_limit_bytes,
     // Refuse unknown fields instead of silently dropping them; coerce query strings like "2" to numbers.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // Per-request log lines would cost more than a prediction; failures are logged by the error handler.
@@ -36,26 +46,47 @@ export async function buildApp(berth: Berth, options: AppOptions): Promise<Fasti
   installErrorHandling(app);
   installAuth(app, berth.keys, { loopback: options.loopback });
 
-  await app.register(multipart, { limits: { fileSize: berth.config.registry.max_model_bytes } });
+  if (config.server.cors_origins.length > 0) {
+    await app.register(cors, { origin: config.server.cors_origins, methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] });
+  }
+  if (config.server.rate_limit_per_minute > 0) {
+    await app.register(rateLimit, {
+      max: config.server.rate_limit_per_minute,
+      timeWindow: 60_000,
+      // One budget per API key; per client address when no key is sent.
+      keyGenerator: (request) => /^Bearer\s+berth_([0-9a-f]{12})_/i.exec(request.headers.authorization ?? '')?.[1] ?? request.ip,
+      allowList: (request) => ['/health', '/ready', '/metrics'].includes(request.url.split('?')[0]!),
+    });
+  }
+  await app.register(multipart, { limits: { fileSize: config.registry.max_model_bytes } });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Berth API', version: BERTH_VERSION, description: 'Model registry, serving and monitoring. Errors: {"error": {code, message, details}}.' },
+      info: { title: 'Berth API', version: BERTH_VERSION, description: 'Model registry, serving and monitoring. Errors: {"error": {code, message, details}} (Open Inference Protocol routes under /v2: {"error": "..."}).' },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer berth_<id>_<secret>' } } },
       security: [{ apiKey: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(healthRoutes, { store: berth.store, version: BERTH_VERSION, startedAt: Date.now() });
+  await app.register(healthRoutes, { store: berth.store, version: BERTH_VERSION, startedAt: Date.now(), manager: options.manager, metrics: options.metrics, isStarted: options.isStarted });
   await app.register(registryRoutes, {
     prefix: '/v1',
     registry: berth.registry,
-    tmpDir: path.join(berth.config.home, 'tmp', 'uploads'),
-    maxModelBytes: berth.config.registry.max_model_bytes,
-    maxCardBytes: berth.config.registry.max_card_bytes,
+    tmpDir: path.join(config.home, 'tmp', 'uploads'),
+    maxModelBytes: config.registry.max_model_bytes,
+    maxCardBytes: config.registry.max_card_bytes,
+    servingStatus: (name: string) => options.manager.status().loaded.filter((s) => s.model === name),
+  });
+  await app.register(predictRoutes, {
+    prefix: '/v1',
+    manager: options.manager,
+    metrics: options.metrics,
+    maxInstances: config.inference.max_instances,
+    maxImageBytes: config.inference.max_image_bytes,
   });
   await app.register(keysRoutes, { prefix: '/v1', keys: berth.keys });
+  await app.register(oipRoutes, { prefix: '/v2', manager: options.manager, registry: berth.registry, metrics: options.metrics, isReady: options.isStarted });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -7,11 +7,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { BerthError } from '../../errors/index.js';
+import type { ServingStatus } from '../../inference/index.js';
 import {
   AliasHistoryEntry,
   AliasMove,
   AliasView,
   DeleteModelResult,
+  ModelCard,
   ModelView,
   Tags,
   VersionComparison,
@@ -27,6 +29,8 @@ export interface RegistryRoutesOptions {
   tmpDir: string;
   maxModelBytes: number;
   maxCardBytes: number;
+  /** What this server has loaded of a model, for GET /v1/models/{name}. */
+  servingStatus?: (name: string) => ServingStatus[];
 }
 
 const AuditEventSchema = Type.Object({
@@ -124,8 +128,35 @@ export async function registryRoutes(fastify: FastifyInstance, opts: RegistryRou
 
   app.get('/models/:name', {
     config: { scope: 'read' },
-    schema: { tags: ['models'], summary: 'Get a model', params: ModelParams, response: { 200: ModelView, ...errorResponses } },
-  }, (req) => registry.getModel(req.params.name));
+    schema: {
+      tags: ['models'],
+      summary: 'Get a model: aliases, versions, the card of the version served by default, and what this server has loaded',
+      params: ModelParams,
+      response: {
+        200: Type.Intersect([
+          ModelView,
+          Type.Object({
+            versions: Type.Array(Type.Object({ version: Type.Integer(), status: VersionStatus, aliases: Type.Array(Type.String()), created_at: Type.String() })),
+            default_version: Type.Union([Type.Integer(), Type.Null()]),
+            card: Type.Union([ModelCard, Type.Null()]),
+            serving: Type.Array(Type.Unknown()),
+          }),
+        ]),
+        ...errorResponses,
+      },
+    },
+  }, async (req) => {
+    const name = req.params.name;
+    const [model, versions] = await Promise.all([registry.getModel(name), registry.listVersions(name)]);
+    const target = await registry.resolveVersion(name).catch(() => undefined);
+    return {
+      ...model,
+      versions: versions.map((v) => ({ version: v.version, status: v.status, aliases: v.aliases, created_at: v.created_at })),
+      default_version: target?.version ?? null,
+      card: target?.card ?? null,
+      serving: opts.servingStatus?.(name) ?? [],
+    };
+  });
 
   app.patch('/models/:name', {
     config: { scope: 'write' },

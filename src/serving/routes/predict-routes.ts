@@ -1,0 +1,328 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { parse as parseCsv } from 'csv-parse/sync';
+import Type from 'typebox';
+import { BerthError, describeValue, isBerthError } from '../../errors/index.js';
+import type { EncodedRows, ImageUploads, LoadedModel, ModelManager, Prediction } from '../../inference/index.js';
+import { errorResponses, ModelParams } from '../schemas.js';
+import type { ServingMetrics } from '../metrics.js';
+
+export interface PredictRoutesOptions {
+  manager: ModelManager;
+  metrics: ServingMetrics;
+  maxInstances: number;
+  maxImageBytes: number;
+}
+
+const Selector = Type.Object(
+  {
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'Serve this version.' })),
+    alias: Type.Optional(Type.String({ maxLength: 64, description: 'Serve the version this alias points to (default: production, else the latest version).' })),
+    top_k: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'Classification: also list the k most likely labels.' })),
+  },
+  { additionalProperties: false },
+);
+
+const PredictionSchema = Type.Object(
+  {
+    id: Type.String({ description: 'Unique id of this prediction (feedback joins on it).' }),
+    label: Type.Optional(Type.String()),
+    confidence: Type.Optional(Type.Number()),
+    probabilities: Type.Optional(Type.Record(Type.String(), Type.Number())),
+    top_k: Type.Optional(Type.Array(Type.Object({ label: Type.String(), probability: Type.Number() }))),
+    value: Type.Optional(Type.Unknown()),
+    outputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: true },
+);
+
+const PredictResponse = Type.Object({
+  id: Type.String(),
+  model: Type.String(),
+  version: Type.Integer(),
+  predictions: Type.Array(PredictionSchema),
+  latency_ms: Type.Number(),
+});
+
+type Selection = { version?: number | undefined; alias?: string | undefined; top_k?: number | undefined };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** CSV rows of a tabular model: numbers where the card says number, strings elsewhere, empty = missing. */
+function csvRecords(text: string, model: LoadedModel): Array<Record<string, unknown>> {
+  const tabular = model.inputs.length === 1 && model.inputs[0]!.kind === 'tabular' ? model.inputs[0] : undefined;
+  if (!tabular || tabular.kind !== 'tabular') throw new BerthError('unsupported_media_type', `text/csv needs a model with one tabular input; '${model.name}' takes ${model.inputs.map((i) => `${i.name} (${i.kind})`).join(', ')}`);
+  let rows: Array<Record<string, string>>;
+  try {
+    rows = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true }) as Array<Record<string, string>>;
+  } catch (err) {
+    throw new BerthError('invalid_input', `CSV body could not be parsed: ${(err as Error).message}`);
+  }
+  const numeric = new Set(tabular.layout.spec.features.filter((f) => f.type === 'number').map((f) => f.name));
+  return rows.map((row) => {
+    const record: Record<string, unknown> = {};
+    for (const [key, raw] of Object.entries(row)) {
+      if (raw === '') continue;
+      record[key] = numeric.has(key) && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw) ? Number(raw) : raw;
+    }
+    return record;
+  });
+}
+
+/** MLflow scoring-server payloads → instances (objects naming inputs or features). */
+function mlflowInstances(body: unknown, model: LoadedModel): unknown[] {
+  if (!isPlainObject(body)) throw new BerthError('invalid_input', `body must be a JSON object with one of dataframe_split, dataframe_records, instances, inputs; got ${describeValue(body)}`);
+  const keys = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'].filter((k) => k in body);
+  const unknown = Object.keys(body).filter((k) => !['dataframe_split', 'dataframe_records', 'instances', 'inputs', 'params'].includes(k));
+  if (unknown.length > 0) throw new BerthError('invalid_input', `unknown field(s) ${unknown.map((k) => `'${k}'`).join(', ')}: expected one of dataframe_split, dataframe_records, instances, inputs (and optional params)`);
+  if (keys.length !== 1) throw new BerthError('invalid_input', `give exactly one of dataframe_split, dataframe_records, instances, inputs; got ${keys.length === 0 ? 'none' : keys.join(', ')}`);
+  const key = keys[0]!;
+  const value = body[key];
+  const single = model.inputs.length === 1 ? model.inputs[0]! : undefined;
+  const wrap = (item: unknown): unknown => (single && single.kind !== 'tabular' && !isPlainObject(item) ? { [single.name]: item } : item);
+  if (key === 'dataframe_split') {
+    if (!isPlainObject(value) || !Array.isArray(value['columns']) || !Array.isArray(value['data'])) {
+      throw new BerthError('invalid_input', `dataframe_split must be {"columns": [...], "data": [[...], ...]}, got ${describeValue(value)}`);
+    }
+    const columns = value['columns'] as unknown[];
+    return (value['data'] as unknown[]).map((row, r) => {
+      if (!Array.isArray(row) || row.length !== columns.length) throw new BerthError('invalid_input', `dataframe_split.data[${r}]: expected ${columns.length} values, got ${describeValue(row)}`);
+      return Object.fromEntries(columns.map((c, i) => [String(c), row[i]]));
+    });
+  }
+  if (key === 'dataframe_records' || key === 'instances') {
+    if (!Array.isArray(value)) throw new BerthError('invalid_input', `${key} must be an array, got ${describeValue(value)}`);
+    return value.map(wrap);
+  }
+  // `inputs`: a list like instances, or columns {name: [v0, v1, ...]}.
+  if (Array.isArray(value)) return value.map(wrap);
+  if (!isPlainObject(value)) throw new BerthError('invalid_input', `inputs must be an array or an object of columns, got ${describeValue(value)}`);
+  const columns = Object.entries(value);
+  const lengths = new Set(columns.map(([, v]) => (Array.isArray(v) ? v.length : -1)));
+  if (lengths.has(-1) || lengths.size !== 1) throw new BerthError('invalid_input', 'inputs as an object must map each name to an array, all of the same length');
+  const n = [...lengths][0]!;
+  return Array.from({ length: n }, (_, i) => Object.fromEntries(columns.map(([name, v]) => [name, (v as unknown[])[i]])));
+}
+
+/** MLflow answers with bare values: the label (classification), the value (regression), else the outputs. */
+function mlflowValue(p: Prediction): unknown {
+  if (p.label !== undefined) return p.label;
+  if (p.value !== undefined) return p.value;
+  const outputs = Object.values(p.outputs ?? {});
+  return outputs.length === 1 ? outputs[0] : p.outputs;
+}
+
+export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoutesOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { manager, metrics } = opts;
+
+  fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  /** Acquires the version, runs `work`, and records the outcome in metrics whatever happens. */
+  async function withModel<T>(name: string, q: Selection, work: (model: LoadedModel) => Promise<T>): Promise<{ model: LoadedModel; result: T; seconds: number }> {
+    const started = performance.now();
+    const model = await manager.acquire(name, { version: q.version, alias: q.alias });
+    const version = String(model.version.version);
+    try {
+      const result = await work(model);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.requests.inc({ model: name, version, status: 'ok' });
+      metrics.duration.observe({ model: name }, seconds);
+      return { model, result, seconds };
+    } catch (err) {
+      metrics.requests.inc({ model: name, version, status: isBerthError(err) ? err.code : 'internal' });
+      throw err;
+    } finally {
+      model.release();
+    }
+  }
+
+  function observeBatch(name: string, version: number, rows: number, batchRows: number, queuedSeconds: number): void {
+    metrics.predictions.inc({ model: name, version: String(version) }, rows);
+    metrics.batchSize.observe({ model: name }, batchRows);
+    metrics.queue.observe({ model: name }, queuedSeconds);
+  }
+
+  function checkCount(n: number): void {
+    if (n === 0) throw new BerthError('invalid_input', 'no instances given');
+    if (n > opts.maxInstances) throw new BerthError('payload_too_large', `${n} instances in one request; the limit is ${opts.maxInstances} (inference.max_instances)`);
+  }
+
+  async function readMultipart(request: FastifyRequest): Promise<{ instance: Record<string, unknown>; uploads: ImageUploads }> {
+    const uploads: ImageUploads = {};
+    let instance: Record<string, unknown> = {};
+    for await (const part of request.parts({ limits: { fileSize: opts.maxImageBytes, files: 16, fields: 4 } })) {
+      if (part.type === 'file') {
+        const bytes = await part.toBuffer();
+        if (part.file.truncated) throw new BerthError('payload_too_large', `file '${part.fieldname}' is larger than ${opts.maxImageBytes} bytes (inference.max_image_bytes)`);
+        uploads[part.fieldname] = bytes;
+      } else if (part.fieldname === 'inputs') {
+        try {
+          const parsed = JSON.parse(String(part.value)) as unknown;
+          if (!isPlainObject(parsed)) throw new Error('not an object');
+          instance = parsed;
+        } catch {
+          throw new BerthError('invalid_input', `field 'inputs' must be a JSON object naming the other inputs, got ${describeValue(String(part.value))}`);
+        }
+      } else {
+        throw new BerthError('invalid_input', `unexpected field '${part.fieldname}': send image files named after the model's inputs, and other inputs as JSON in a field 'inputs'`);
+      }
+    }
+    for (const name of Object.keys(uploads)) instance[name] ??= null;
+    return { instance, uploads };
+  }
+
+  app.post('/models/:name/predict', {
+    config: { scope: 'predict' },
+    schema: {
+      tags: ['predict'],
+      summary: 'Predict: one instance {"inputs": {...}} or many {"instances": [...]}; images also as multipart',
+      description:
+        'An instance names each model input: a tabular input by its features (or the features object under the input name), a tensor input as its value without the batch dimension, an image as base64 (or a multipart file part named after the input).',
+      params: ModelParams,
+      querystring: Selector,
+      body: Type.Optional(
+        Type.Object(
+          {
+            inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+            instances: Type.Optional(Type.Array(Type.Unknown())),
+            parameters: Type.Optional(Type.Object({ top_k: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })) }, { additionalProperties: false })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      response: { 200: PredictResponse, 503: Type.Ref('ErrorResponse'), ...errorResponses },
+    },
+  }, async (request) => {
+    const q = request.query;
+    let instances: unknown[];
+    let uploads: ImageUploads | undefined;
+    let topK = q.top_k;
+    if (request.isMultipart()) {
+      const parsed = await readMultipart(request);
+      instances = [parsed.instance];
+      uploads = parsed.uploads;
+    } else {
+      const body = request.body;
+      if (!body) throw new BerthError('invalid_input', 'body must be {"inputs": {...}} or {"instances": [...]}');
+      if ((body.inputs === undefined) === (body.instances === undefined)) {
+        throw new BerthError('invalid_input', 'give exactly one of "inputs" (one instance) or "instances" (a list)');
+      }
+      instances = body.inputs !== undefined ? [body.inputs] : body.instances!;
+      topK ??= body.parameters?.top_k;
+    }
+    checkCount(instances.length);
+    const { model, result, seconds } = await withModel(request.params.name, q, (m) => m.predict(instances, { topK }, uploads));
+    observeBatch(model.name, model.version.version, instances.length, result.batchRows, result.queuedSeconds);
+    return { id: randomUUID(), model: model.name, version: model.version.version, predictions: result.predictions, latency_ms: Math.round(seconds * 1e6) / 1e3 };
+  });
+
+  app.post('/models/:name/predict/batch', {
+    config: { scope: 'predict' },
+    bodyLimit: 256 * 1024 * 1024,
+    schema: {
+      tags: ['predict'],
+      summary: 'Predict many rows (JSON {"instances": [...]} or text/csv); bad rows are reported by index, the rest still predicted',
+      params: ModelParams,
+      querystring: Selector,
+      response: {
+        200: Type.Object({
+          id: Type.String(),
+          model: Type.String(),
+          version: Type.Integer(),
+          rows: Type.Integer(),
+          failed: Type.Integer(),
+          predictions: Type.Array(Type.Union([PredictionSchema, Type.Null()]), { description: 'Aligned with the input rows; null where the row was refused.' }),
+          errors: Type.Array(Type.Object({ row: Type.Integer(), code: Type.String(), message: Type.String() })),
+          latency_ms: Type.Number(),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (request) => {
+    const q = request.query;
+    const { model, result, seconds } = await withModel(request.params.name, q, async (m) => {
+      let rows: unknown[];
+      if (typeof request.body === 'string') rows = csvRecords(request.body, m);
+      else if (isPlainObject(request.body) && Array.isArray(request.body['instances']) && Object.keys(request.body).length === 1) rows = request.body['instances'];
+      else throw new BerthError('invalid_input', 'body must be {"instances": [...]} (JSON) or CSV with a header row (text/csv)');
+      checkCount(rows.length);
+      // Rows are encoded one by one so a bad row is reported by index instead of failing the rest.
+      const good: Array<{ row: number; encoded: EncodedRows }> = [];
+      const errors: Array<{ row: number; code: string; message: string }> = [];
+      for (let i = 0; i < rows.length; i++) {
+        try {
+          good.push({ row: i, encoded: await m.encode([rows[i]], () => '') });
+        } catch (err) {
+          if (!isBerthError(err)) throw err;
+          errors.push({ row: i, code: err.code, message: err.message });
+        }
+      }
+      const predictions: Array<Prediction | null> = new Array<Prediction | null>(rows.length).fill(null);
+      if (good.length > 0) {
+        const merged = mergeRows(good.map((g) => g.encoded));
+        const out = await m.predictEncoded(merged, { topK: q.top_k });
+        good.forEach((g, k) => (predictions[g.row] = out.predictions[k]!));
+        observeBatch(m.name, m.version.version, good.length, out.batchRows, out.queuedSeconds);
+      }
+      return { predictions, errors, rows: rows.length };
+    });
+    return {
+      id: randomUUID(),
+      model: model.name,
+      version: model.version.version,
+      rows: result.rows,
+      failed: result.errors.length,
+      predictions: result.predictions,
+      errors: result.errors,
+      latency_ms: Math.round(seconds * 1e6) / 1e3,
+    };
+  });
+
+  app.post('/models/:name/invocations', {
+    config: { scope: 'predict' },
+    bodyLimit: 256 * 1024 * 1024,
+    schema: {
+      tags: ['predict'],
+      summary: 'MLflow scoring-server compatible: dataframe_split, dataframe_records, instances, inputs (+ params), or text/csv',
+      params: ModelParams,
+      querystring: Selector,
+      response: { 200: Type.Object({ predictions: Type.Array(Type.Unknown()) }), ...errorResponses },
+    },
+  }, async (request) => {
+    const contentType = String(request.headers['content-type'] ?? '').split(';')[0]!.trim();
+    if (contentType !== 'application/json' && contentType !== 'text/csv') {
+      throw new BerthError('unsupported_media_type', `invocations take application/json or text/csv, got '${contentType || 'none'}'`);
+    }
+    const { model, result } = await withModel(request.params.name, request.query, async (m) => {
+      const instances = typeof request.body === 'string' ? csvRecords(request.body, m) : mlflowInstances(request.body, m);
+      checkCount(instances.length);
+      return m.predict(instances, {});
+    });
+    observeBatch(model.name, model.version.version, result.predictions.length, result.batchRows, result.queuedSeconds);
+    return { predictions: result.predictions.map(mlflowValue) };
+  });
+}
+
+function mergeRows(parts: EncodedRows[]): EncodedRows {
+  if (parts.length === 1) return parts[0]!;
+  const rows = parts.reduce((n, p) => n + p.rows, 0);
+  const merged: EncodedRows = { rows, inputs: {} };
+  for (const [name, first] of Object.entries(parts[0]!.inputs)) {
+    const shapes = new Set(parts.map((p) => p.inputs[name]!.rowDims.join('x')));
+    if (shapes.size > 1) throw new BerthError('invalid_input', `input '${name}': rows have different shapes (${[...shapes].join(', ')}); send them in separate requests`);
+    const total = parts.reduce((n, p) => n + p.inputs[name]!.data.length, 0);
+    const data = new (first.data.constructor as new (n: number) => typeof first.data)(total);
+    let at = 0;
+    for (const p of parts) {
+      const d = p.inputs[name]!.data;
+      (data as Float32Array).set(d as Float32Array, at);
+      at += d.length;
+    }
+    merged.inputs[name] = { type: first.type, data, rowDims: first.rowDims };
+  }
+  return merged;
+}
