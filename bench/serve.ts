@@ -1,0 +1,143 @@
+/**
+ * npm run bench:serve — load test of the HTTP serving path with the demo model, 32 connections.
+ * Starts `berth serve --demo` in a temp home as a separate process, runs each scenario with wrk when it is
+ * installed (apt-get install wrk; a C load generator that is not itself the bottleneck) or autocannon,
+ * and prints a table. As a ceiling it also measures a bare node:http server that only parses the same
+ * JSON and answers. Not part of `npm test`: numbers depend on the machine.
+ *   BENCH_SECONDS=10 (per scenario)  BENCH_CONNECTIONS=32  BENCH_TOOL=wrk|autocannon
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
+
+function rows(n: number): Array<Record<string, number>> {
+  const lines = readFileSync(path.join(ROOT, 'data/breast_cancer.csv'), 'utf8').trim().split('\n');
+  const names = lines[0]!.split(',').slice(0, 30);
+  const out: Array<Record<string, number>> = [];
+  for (let i = 0; out.length < n; i = (i + 1) % (lines.length - 1)) {
+    const values = lines[i + 1]!.split(',');
+    out.push(Object.fromEntries(names.map((name, k) => [name, Number(values[k])])));
+  }
+  return out;
+}
+
+async function startServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; home: string }> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/berth.js'), 'serve', '--demo', '--port', '0'], {
+    cwd: home,
+    env: { ...process.env, BERTH_HOME: home, BERTH_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /serving at (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+  });
+  return { url, child, home };
+}
+
+interface Row {
+  scenario: string;
+  'req/s': number;
+  'rows/s': number;
+  'p50 ms': number;
+  'p99 ms': number;
+  errors: number;
+}
+
+const TOOL = process.env['BENCH_TOOL'] ?? (spawnSync('wrk', ['--version']).error ? 'autocannon' : 'wrk');
+
+/** wrk's --latency report: requests/s and the 50th/99th percentile latencies (converted to ms). */
+function runWrk(url: string, body: string, connections: number): { rps: number; p50: number; p99: number; errors: number } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-wrk-'));
+  const script = path.join(dir, 'post.lua');
+  writeFileSync(script, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`);
+  const run = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${SECONDS}s`, '--latency', '-s', script, url], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  rmSync(dir, { recursive: true, force: true });
+  const out = run.stdout;
+  const ms = (label: string) => {
+    const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = Number(non2xx?.[1] ?? 0) + (socket ? socket.slice(1).reduce((n, x) => n + Number(x), 0) : 0);
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN), p50: ms('50'), p99: ms('99'), errors };
+}
+
+async function load(scenario: string, url: string, body: string, rowsPerRequest: number, connections = CONNECTIONS): Promise<Row> {
+  if (TOOL === 'wrk') {
+    const r = runWrk(url, body, connections);
+    return { scenario, 'req/s': Math.round(r.rps), 'rows/s': Math.round(r.rps * rowsPerRequest), 'p50 ms': r.p50, 'p99 ms': r.p99, errors: r.errors };
+  }
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections,
+    duration: SECONDS,
+  });
+  const errors = result.errors + result.timeouts + result.non2xx;
+  return {
+    scenario,
+    'req/s': Math.round(result.requests.average),
+    'rows/s': Math.round(result.requests.average * rowsPerRequest),
+    'p50 ms': result.latency.p50,
+    'p99 ms': result.latency.p99,
+    errors,
+  };
+}
+
+/** The ceiling: node:http parsing the same JSON and answering, no framework, no model. */
+async function bareNode(body: string): Promise<Row> {
+  const child = spawn(process.execPath, ['-e', "const s = require('node:http').createServer((q, r) => { let b = ''; q.on('data', (d) => (b += d)); q.on('end', () => { const o = JSON.parse(b); r.setHeader('content-type', 'application/json'); r.end(JSON.stringify({ n: Object.keys(o.inputs).length })); }); }); s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.on('data', (d: Buffer) => resolve(Number(/port (\d+)/.exec(d.toString())![1]))));
+  try {
+    await load('warm-up', `http://127.0.0.1:${port}/`, body, 1);
+    return await load('ceiling: bare node:http, same JSON, no model', `http://127.0.0.1:${port}/`, body, 1);
+  } finally {
+    child.kill();
+  }
+}
+
+async function main(): Promise<void> {
+  const single = JSON.stringify({ inputs: rows(1)[0] });
+  const thousand = JSON.stringify({ instances: rows(1000) });
+  const table: Row[] = [await bareNode(single)];
+  for (const [label, env] of [['inline executor', { BERTH_EXECUTOR: 'inline' }], ['worker-thread executor', { BERTH_EXECUTOR: 'worker' }]] as const) {
+    const server = await startServer(env);
+    try {
+      const predict = `${server.url}/v1/models/breast-cancer/predict`;
+      await load('warm-up', predict, single, 1); // JIT and session warm-up, not reported
+      table.push(await load(`single predict (${label})`, predict, single, 1));
+      if (label === 'inline executor') {
+        table.push(await load('batch of 1000 rows, /predict/batch', `${predict}/batch`, thousand, 1000, 4));
+        table.push(await load('1000 instances, /predict', predict, thousand, 1000, 4));
+      }
+    } finally {
+      server.child.kill('SIGTERM');
+      await new Promise((r) => server.child.once('exit', r));
+      rmSync(server.home, { recursive: true, force: true });
+    }
+  }
+  console.log(`\nberth serving benchmark (${TOOL}): ${SECONDS}s per scenario, ${CONNECTIONS} connections (4 for 1000-row bodies), ${os.cpus().length} cores, node ${process.version}, 1 server process\n`);
+  console.table(table);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
