@@ -75,5 +75,9 @@ export class ServingMetrics {
       },
     });
     client.collectDefaultMetrics({ register: registry, prefix: 'berth_' });
+    // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool refuses them).
+    for (const name of ['berth_nodejs_active_handles_total', 'berth_nodejs_active_requests_total', 'berth_nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
   }
 }

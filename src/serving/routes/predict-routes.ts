@@ -119,11 +119,14 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { manager, metrics } = opts;
 
+  // Only JSON, CSV (batch, invocations) and multipart (images) are inputs here; plain text is a mistake.
+  fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   /** Acquires the version, runs `work`, and records the outcome in metrics whatever happens. */
   async function withModel<T>(name: string, q: Selection, work: (model: LoadedModel) => Promise<T>): Promise<{ model: LoadedModel; result: T; seconds: number }> {
     const started = performance.now();
+    if (q.version !== undefined && q.alias !== undefined) throw new BerthError('invalid_input', 'give either ?version or ?alias, not both');
     const model = await manager.acquire(name, { version: q.version, alias: q.alias });
     const version = String(model.version.version);
     try {
@@ -177,6 +180,10 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
 
   app.post('/models/:name/predict', {
     config: { scope: 'predict' },
+    // A multipart body is read part by part in the handler; the JSON schema below is for JSON bodies.
+    preValidation: async (request) => {
+      if (request.isMultipart()) request.body = {};
+    },
     schema: {
       tags: ['predict'],
       summary: 'Predict: one instance {"inputs": {...}} or many {"instances": [...]}; images also as multipart',
@@ -201,6 +208,7 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     let instances: unknown[];
     let uploads: ImageUploads | undefined;
     let topK = q.top_k;
+    if (typeof request.body === 'string') throw new BerthError('unsupported_media_type', 'predict takes application/json (or multipart/form-data for images); use /predict/batch for text/csv');
     if (request.isMultipart()) {
       const parsed = await readMultipart(request);
       instances = [parsed.instance];
@@ -246,7 +254,10 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     const q = request.query;
     const { model, result, seconds } = await withModel(request.params.name, q, async (m) => {
       let rows: unknown[];
-      if (typeof request.body === 'string') rows = csvRecords(request.body, m);
+      if (typeof request.body === 'string') {
+        if (!String(request.headers['content-type']).startsWith('text/csv')) throw new BerthError('unsupported_media_type', 'batch bodies are application/json or text/csv');
+        rows = csvRecords(request.body, m);
+      }
       else if (isPlainObject(request.body) && Array.isArray(request.body['instances']) && Object.keys(request.body).length === 1) rows = request.body['instances'];
       else throw new BerthError('invalid_input', 'body must be {"instances": [...]} (JSON) or CSV with a header row (text/csv)');
       checkCount(rows.length);
