@@ -42,7 +42,9 @@ describe('loadConfig: defaults', () => {
     const { config, sources, file } = loadConfig({ env: {}, cwd });
     expect(path.isAbsolute(config.home)).toBe(true);
     expect(config.home).toBe(path.join(cwd, '.berth'));
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024 * 1024 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024 * 1024, cors_origins: [], rate_limit_per_minute: 0, workers: 1 });
+    expect(config.inference).toEqual(DEFAULTS.inference);
+    expect(config.inference).toMatchObject({ executor: 'auto', max_batch_size: 64, max_queue_delay_us: 0, watch_interval_ms: 500 });
     expect(config.database).toEqual({ pool_size: 10, busy_timeout_ms: 10_000 });
     expect(config.database.url).toBeUndefined();
     expect(config.artifacts).toEqual({ kind: 'local' });
@@ -77,7 +79,7 @@ describe('loadConfig: precedence defaults < berth.yaml < BERTH_* < flags', () =>
     expect(used).toBe(file);
     expect(config.home).toBe(path.join(cwd, 'data', 'berth'));
     expect(config.artifacts.path).toBe(path.join(cwd, 'blobs'));
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 5000, body_limit_bytes: 16 * 1024 * 1024 });
+    expect(config.server).toEqual({ host: '0.0.0.0', port: 5000, body_limit_bytes: 16 * 1024 * 1024, cors_origins: [], rate_limit_per_minute: 0, workers: 1 });
     expect(config.log.level).toBe('debug');
     expect(sources).toEqual({ home: file, 'server.port': file, 'server.host': file, 'artifacts.path': file, 'log.level': file });
   });
