@@ -101,13 +101,20 @@ async function load(scenario: string, url: string, body: string, rowsPerRequest:
   };
 }
 
-/** The ceiling: node:http parsing the same JSON and answering, no framework, no model. */
-async function bareNode(body: string): Promise<Row> {
-  const child = spawn(process.execPath, ['-e', "const s = require('node:http').createServer((q, r) => { let b = ''; q.on('data', (d) => (b += d)); q.on('end', () => { const o = JSON.parse(b); r.setHeader('content-type', 'application/json'); r.end(JSON.stringify({ n: Object.keys(o.inputs).length })); }); }); s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));"], { stdio: ['ignore', 'pipe', 'inherit'] });
+const CEILINGS = {
+  'ceiling: bare node:http, same JSON, no model':
+    "const s = require('node:http').createServer((q, r) => { let b = ''; q.on('data', (d) => (b += d)); q.on('end', () => { const o = JSON.parse(b); r.setHeader('content-type', 'application/json'); r.end(JSON.stringify({ n: Object.keys(o.inputs).length })); }); }); s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));",
+  'ceiling: bare Fastify route, same JSON, no model':
+    "const app = require('fastify')(); app.post('/', async (q) => ({ n: Object.keys(q.body.inputs).length })); app.listen({ port: 0, host: '127.0.0.1' }).then(() => console.log('port ' + app.server.address().port));",
+};
+
+/** What the HTTP stack alone allows here: the same JSON parsed and answered, no validation, no model. */
+async function ceiling(label: keyof typeof CEILINGS, body: string): Promise<Row> {
+  const child = spawn(process.execPath, ['-e', CEILINGS[label]], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => child.stdout!.on('data', (d: Buffer) => resolve(Number(/port (\d+)/.exec(d.toString())![1]))));
   try {
     await load('warm-up', `http://127.0.0.1:${port}/`, body, 1);
-    return await load('ceiling: bare node:http, same JSON, no model', `http://127.0.0.1:${port}/`, body, 1);
+    return await load(label, `http://127.0.0.1:${port}/`, body, 1);
   } finally {
     child.kill();
   }
@@ -116,7 +123,8 @@ async function bareNode(body: string): Promise<Row> {
 async function main(): Promise<void> {
   const single = JSON.stringify({ inputs: rows(1)[0] });
   const thousand = JSON.stringify({ instances: rows(1000) });
-  const table: Row[] = [await bareNode(single)];
+  const table: Row[] = [];
+  for (const label of Object.keys(CEILINGS) as Array<keyof typeof CEILINGS>) table.push(await ceiling(label, single));
   for (const [label, env] of [['inline executor', { BERTH_EXECUTOR: 'inline' }], ['worker-thread executor', { BERTH_EXECUTOR: 'worker' }]] as const) {
     const server = await startServer(env);
     try {
