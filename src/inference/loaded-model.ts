@@ -183,8 +183,14 @@ export class LoadedModel {
     let queuedSeconds = 0;
     const chunk = this.dynamicBatch ? this.batching.maxBatchSize : 1;
     const parts = splitRows(encoded, chunk);
-    const results = await Promise.all(parts.map((part) => this.batcher.submit(part)));
-    results.forEach((result: BatchResult, p) => {
+    // A large request goes in windows, so it never fills the queue by itself (and other requests keep
+    // getting runs in between).
+    const window = Math.max(1, Math.floor(this.batching.maxQueueRows / (2 * chunk)));
+    const results: BatchResult[] = [];
+    for (let start = 0; start < parts.length; start += window) {
+      results.push(...(await Promise.all(parts.slice(start, start + window).map((part) => this.batcher.submit(part)))));
+    }
+    results.forEach((result, p) => {
       batchRows = Math.max(batchRows, result.batchRows);
       queuedSeconds = Math.max(queuedSeconds, result.queuedSeconds);
       for (let r = 0; r < parts[p]!.rows; r++) predictions.push(decodeRow(randomUUID(), result.outputs, result.offset + r, this.outputs, topK));

@@ -53,8 +53,8 @@ export async function buildApp(berth: Berth, options: AppOptions): Promise<Fasti
     await app.register(rateLimit, {
       max: config.server.rate_limit_per_minute,
       timeWindow: 60_000,
-      // One budget per API key; per client address when no key is sent.
-      keyGenerator: (request) => /^Bearer\s+berth_([0-9a-f]{12})_/i.exec(request.headers.authorization ?? '')?.[1] ?? request.ip,
+      // One budget per verified API key (auth runs first), per client address otherwise.
+      keyGenerator: (request) => request.principal?.keyId ?? request.ip,
       allowList: (request) => ['/health', '/ready', '/metrics'].includes(request.url.split('?')[0]!),
     });
   }

@@ -164,3 +164,17 @@ describe('batcher limits', () => {
     await retired;
   });
 });
+
+describe('large requests', () => {
+  it('predicts more instances than the queue holds by feeding them in windows', async () => {
+    const model = await load('breast_cancer_v1.onnx', 'breast_cancer_v1.card.json', 'inline', { maxBatchSize: 8, maxQueueDelayUs: 0, maxQueueRows: 32 });
+    try {
+      const rows = Array.from({ length: 500 }, (_, i) => EXPECTED.rows[i % EXPECTED.rows.length]!.features);
+      const { predictions } = await model.predict(rows);
+      expect(predictions).toHaveLength(500);
+      predictions.forEach((p, i) => expect(Math.abs(p.probabilities!['benign']! - EXPECTED.rows[i % EXPECTED.rows.length]!.v1[1])).toBeLessThan(1e-6));
+    } finally {
+      await model.retire();
+    }
+  });
+});
