@@ -66,7 +66,7 @@ async function openAndMigrate(options: StoreOptions): Promise<Store> {
       ? openSqliteDatabase({ file: options.file, busyTimeoutMs: options.busyTimeoutMs })
       : await openPostgresDatabase({ url: options.url, schema: options.schema, poolSize: options.poolSize });
   try {
-    assertMigrated(await migratorFor(db, options).migrateToLatest());
+    assertMigrated(await migrateWithRetry(db, options));
   } catch (err) {
     await db.destroy();
     throw err;
@@ -86,6 +86,21 @@ function migratorFor(db: Kysely<Database>, options: { engine: Engine; schema?: s
     provider: { getMigrations: async () => migrations },
     ...(options.engine === 'postgres' ? { migrationTableSchema: options.schema ?? 'public' } : {}),
   });
+}
+
+/**
+ * Kysely's Migrator introspects every schema of the database before it migrates; on Postgres a schema
+ * another client drops at that moment makes the introspection fail ("schema … does not exist") though
+ * nothing is wrong with ours. That bookkeeping phase runs no migration, so it is safe to try again.
+ */
+async function migrateWithRetry(db: Kysely<Database>, options: StoreOptions): Promise<MigrationResultSet> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await migratorFor(db, options).migrateToLatest();
+    const ranNothing = !result.results?.some((r) => r.status === 'Error');
+    const transient = options.engine === 'postgres' && result.error !== undefined && ranNothing && /does not exist/.test(String((result.error as Error).message));
+    if (!transient || attempt === 5) return result;
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+  }
 }
 
 /** Names of the migrations applied to this database, in order. */

@@ -208,6 +208,21 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
   // With `database.schema`, Kysely's Migrator must keep its bookkeeping tables in that schema: left to
   // itself it finds another schema's kysely_migration tables, skips creating its own and then fails on
   // `relation "kysely_migration_lock" does not exist`. One database hosts several Berths.
+  // Kysely's Migrator introspects all schemas; another Berth's schema dropped meanwhile used to fail the
+  // migration with "schema <the dropped one> does not exist".
+  if (target.engine === 'postgres') it('opens fresh schemas while other schemas are being dropped', async () => {
+    let previous: Array<ReturnType<StoreTarget['make']>> = [];
+    for (let round = 0; round < 5; round++) {
+      const fresh = [make(), make(), make()];
+      const dropping = Promise.all(previous.map((m) => m.cleanup()));
+      const settled = await Promise.allSettled(fresh.map((m) => open(m.config)));
+      await dropping;
+      expect(settled.flatMap((s) => (s.status === 'rejected' ? [String((s.reason as Error).message)] : []))).toEqual([]);
+      await closeAll();
+      previous = fresh;
+    }
+  });
+
   if (target.engine === 'postgres') it('a second Berth in another schema of the same database opens, with its own tables', async () => {
     const first = await open(make().config);
     expect(await appliedMigrations(first)).toEqual(['0001-registry']);
