@@ -4,6 +4,7 @@ import { ApiKeys } from '../auth/index.js';
 import { artifactsPath, sqliteFile, type Config } from '../config/index.js';
 import { Registry } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
+import { RunArtifacts, TrackingStore } from '../tracking/index.js';
 
 /** Everything a Berth process works with, wired from one Config. The CLI and the server both start here. */
 export interface Berth {
@@ -12,6 +13,8 @@ export interface Berth {
   artifacts: ArtifactStore;
   registry: Registry;
   keys: ApiKeys;
+  tracking: TrackingStore;
+  runArtifacts: RunArtifacts;
   close(): Promise<void>;
 }
 
@@ -28,5 +31,7 @@ export async function openBerth(config: Config): Promise<Berth> {
     maxCardBytes: config.registry.max_card_bytes,
   });
   const keys = new ApiKeys(store.db);
-  return { config, store, artifacts, registry, keys, close: () => store.close() };
+  const tracking = new TrackingStore(store.db, artifactsPath(config));
+  const runArtifacts = new RunArtifacts(store.db, artifacts);
+  return { config, store, artifacts, registry, keys, tracking, runArtifacts, close: () => store.close() };
 }

@@ -13,6 +13,7 @@ import { installErrorHandling } from './errors.js';
 import type { ServingMetrics } from './metrics.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { keysRoutes } from './routes/keys-routes.js';
+import { mlflowArtifactRoutes, mlflowRoutes } from './routes/mlflow-routes.js';
 import { oipRoutes } from './routes/oip-routes.js';
 import { predictRoutes } from './routes/predict-routes.js';
 import { registryRoutes } from './routes/registry-routes.js';
@@ -86,6 +87,9 @@ export async function buildApp(berth: Berth, options: AppOptions): Promise<Fasti
     maxImageBytes: config.inference.max_image_bytes,
   });
   await app.register(keysRoutes, { prefix: '/v1', keys: berth.keys });
+  const tracking = { tracking: berth.tracking, artifacts: berth.runArtifacts, db: berth.store.db, maxArtifactBytes: config.registry.max_model_bytes };
+  await app.register(mlflowRoutes, { prefix: '/api/2.0/mlflow', ...tracking });
+  await app.register(mlflowArtifactRoutes, { prefix: '/api/2.0/mlflow-artifacts', ...tracking });
   await app.register(oipRoutes, { prefix: '/v2', manager: options.manager, registry: berth.registry, metrics: options.metrics, isReady: options.isStarted });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -93,6 +93,85 @@ export interface ApiKeysTable {
   revoked_at: string | null;
 }
 
+export interface ExperimentsTable {
+  id: Generated<number>;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: 'active' | 'deleted';
+  creation_time: number;
+  last_update_time: number;
+}
+
+export interface ExperimentTagsTable {
+  experiment_id: number;
+  key: string;
+  value: string;
+}
+
+export interface RunsTable {
+  run_uuid: string;
+  experiment_id: number;
+  run_name: string;
+  user_id: string;
+  status: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+  start_time: number;
+  end_time: number | null;
+  lifecycle_stage: 'active' | 'deleted';
+  artifact_uri: string;
+  deleted_time: number | null;
+}
+
+export interface RunKeyValueTable {
+  run_uuid: string;
+  key: string;
+  value: string;
+}
+
+export interface MetricsTable {
+  id: Generated<number>;
+  run_uuid: string;
+  key: string;
+  value: number;
+  is_nan: boolean | number;
+  timestamp: number;
+  step: number;
+}
+
+export interface LatestMetricsTable {
+  run_uuid: string;
+  key: string;
+  value: number;
+  is_nan: boolean | number;
+  timestamp: number;
+  step: number;
+}
+
+export interface TrackingDatasetsTable {
+  dataset_uuid: string;
+  experiment_id: number;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+}
+
+export interface RunInputsTable {
+  run_uuid: string;
+  dataset_uuid: string;
+  /** JSON array of {key, value}. */
+  tags: string;
+}
+
+export interface RunArtifactsTable {
+  run_uuid: string;
+  path: string;
+  sha256: string;
+  size_bytes: number;
+  created_at: number;
+}
+
 export interface Database {
   models: ModelsTable;
   model_tags: ModelTagsTable;
@@ -102,6 +181,16 @@ export interface Database {
   alias_history: AliasHistoryTable;
   audit_events: AuditEventsTable;
   api_keys: ApiKeysTable;
+  experiments: ExperimentsTable;
+  experiment_tags: ExperimentTagsTable;
+  runs: RunsTable;
+  run_params: RunKeyValueTable;
+  run_tags: RunKeyValueTable;
+  run_metrics: MetricsTable;
+  latest_metrics: LatestMetricsTable;
+  tracking_datasets: TrackingDatasetsTable;
+  run_inputs: RunInputsTable;
+  run_artifacts: RunArtifactsTable;
 }
 
 export type ModelRow = Selectable<ModelsTable>;

@@ -4,9 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sqliteFile, type Config } from '../../src/config/index.js';
 import { appliedMigrations, nowIso, openStore, type Store, type StoreOptions } from '../../src/store/index.js';
 import { storeTargets, type StoreTarget } from '../helpers/targets.js';
+
+const ALL_MIGRATIONS = ['0001-registry', '0002-tracking'];
 import { describeFailures, runWorkers } from '../helpers/workers.js';
 
 const REGISTRY_TABLES = ['models', 'model_tags', 'model_versions', 'version_tags', 'aliases', 'alias_history', 'audit_events', 'api_keys'];
+const TRACKING_TABLES = ['experiments', 'experiment_tags', 'runs', 'run_params', 'run_tags', 'run_metrics', 'latest_metrics', 'tracking_datasets', 'run_inputs', 'run_artifacts'];
 
 /** The StoreOptions src/context/index.ts builds from a Config. */
 function storeOptions(config: Config): StoreOptions {
@@ -67,8 +70,8 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
     const { config } = make();
     const store = await open(config);
     expect(store.engine).toBe(target.engine);
-    expect(await appliedMigrations(store)).toEqual(['0001-registry']);
-    expect(await migrationRows(store)).toEqual(['0001-registry']);
+    expect(await appliedMigrations(store)).toEqual(ALL_MIGRATIONS);
+    expect(await migrationRows(store)).toEqual(ALL_MIGRATIONS);
     if (target.engine === 'sqlite') expect(store.location).toBe(`sqlite:${sqliteFile(config)}`);
     else expect(store.location).toContain(`(schema ${config.database.schema})`);
   });
@@ -76,7 +79,7 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
   it('creates the registry tables', async () => {
     const store = await open(make().config);
     const tables = await tableNames(store);
-    for (const table of REGISTRY_TABLES) expect(tables).toContain(table);
+    for (const table of [...REGISTRY_TABLES, ...TRACKING_TABLES]) expect(tables).toContain(table);
     expect(tables).toContain('kysely_migration');
   });
 
@@ -128,7 +131,7 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
       const tables = (raw.prepare(`select name from sqlite_master where type = 'table'`).all() as Array<{ name: string }>).map((r) => r.name);
-      for (const table of REGISTRY_TABLES) expect(tables).toContain(table);
+      for (const table of [...REGISTRY_TABLES, ...TRACKING_TABLES]) expect(tables).toContain(table);
     } finally {
       raw.close();
     }
@@ -142,8 +145,8 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
     stores.splice(stores.indexOf(first), 1);
 
     const second = await open(config);
-    expect(await appliedMigrations(second)).toEqual(['0001-registry']);
-    expect(await migrationRows(second)).toEqual(['0001-registry']);
+    expect(await appliedMigrations(second)).toEqual(ALL_MIGRATIONS);
+    expect(await migrationRows(second)).toEqual(ALL_MIGRATIONS);
     expect(await modelNames(second)).toEqual(['kept']);
   });
 
@@ -151,12 +154,12 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
     const { config } = make();
     const a = await open(config);
     const b = await open(config);
-    expect(await appliedMigrations(b)).toEqual(['0001-registry']);
+    expect(await appliedMigrations(b)).toEqual(ALL_MIGRATIONS);
     await insertModel(a, 'from-a');
     await insertModel(b, 'from-b');
     expect(await modelNames(a)).toEqual(['from-a', 'from-b']);
     expect(await modelNames(b)).toEqual(['from-a', 'from-b']);
-    expect(await migrationRows(a)).toEqual(['0001-registry']);
+    expect(await migrationRows(a)).toEqual(ALL_MIGRATIONS);
   });
 
   it('concurrent opens (Promise.all) of a migrated database all succeed', async () => {
@@ -164,8 +167,8 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
     await (await open(config)).close();
     stores.splice(0);
     const opened = await Promise.all([0, 1, 2].map(() => open(config)));
-    for (const store of opened) expect(await appliedMigrations(store)).toEqual(['0001-registry']);
-    expect(await migrationRows(opened[0]!)).toEqual(['0001-registry']);
+    for (const store of opened) expect(await appliedMigrations(store)).toEqual(ALL_MIGRATIONS);
+    expect(await migrationRows(opened[0]!)).toEqual(ALL_MIGRATIONS);
   });
 
   it('four processes opening a migrated database at once all succeed', async () => {
@@ -174,9 +177,9 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
     stores.splice(0);
     const results = await runWorkers([0, 1, 2, 3].map((n) => ({ name: `open${n}`, args: ['open'] })), env);
     expect(results.every((r) => r.code === 0), describeFailures(results)).toBe(true);
-    for (const r of results) expect(r.results).toEqual([{ op: 'open', engine: target.engine, migrations: ['0001-registry'] }]);
+    for (const r of results) expect(r.results).toEqual([{ op: 'open', engine: target.engine, migrations: ALL_MIGRATIONS }]);
     const store = await open(config);
-    expect(await migrationRows(store)).toEqual(['0001-registry']);
+    expect(await migrationRows(store)).toEqual(ALL_MIGRATIONS);
   });
 
   // Opening a brand-new database from two places at once: on SQLite migrations run in one immediate
@@ -190,7 +193,7 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
       for (const s of settled) if (s.status === 'fulfilled') stores.push(s.value);
       const errors = settled.flatMap((s) => (s.status === 'rejected' ? [String((s.reason as Error).message)] : []));
       expect(errors).toEqual([]);
-      for (const store of stores) expect(await appliedMigrations(store)).toEqual(['0001-registry']);
+      for (const store of stores) expect(await appliedMigrations(store)).toEqual(ALL_MIGRATIONS);
       await closeAll();
     }
   });
@@ -225,11 +228,11 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
 
   if (target.engine === 'postgres') it('a second Berth in another schema of the same database opens, with its own tables', async () => {
     const first = await open(make().config);
-    expect(await appliedMigrations(first)).toEqual(['0001-registry']);
+    expect(await appliedMigrations(first)).toEqual(ALL_MIGRATIONS);
     const other = make().config;
     const second = await open(other);
     expect(second.location).toContain(`(schema ${other.database.schema})`);
-    expect(await appliedMigrations(second)).toEqual(['0001-registry']);
+    expect(await appliedMigrations(second)).toEqual(ALL_MIGRATIONS);
     expect(await tableNames(second)).toEqual(expect.arrayContaining([...REGISTRY_TABLES, 'kysely_migration', 'kysely_migration_lock']));
     // The two are separate: a model in one is not in the other.
     await insertModel(first, 'only-in-first');
