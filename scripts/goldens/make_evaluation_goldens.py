@@ -113,8 +113,11 @@ def ece_reference(y_true, probabilities, labels, bins):
         ECE = sum over non-empty bins b, in increasing order, of |B_b| / n * |acc(B_b) - conf(B_b)|
 
     where acc(B_b) is the mean of correct_i and conf(B_b) the mean of conf_i over the bin.
+    Probabilities outside [0, 1] are refused (ValueError): calibration of non-probabilities is undefined.
     """
     P = np.asarray(probabilities, dtype=np.float64)
+    if P.min() < 0 or P.max() > 1:
+        raise ValueError("probabilities must lie in [0, 1] for the expected calibration error")
     conf = P.max(axis=1)
     pred = np.asarray(labels, dtype=object)[P.argmax(axis=1)]
     correct = (pred == np.asarray(y_true, dtype=object)).astype(np.float64)
@@ -205,7 +208,7 @@ def classification_expected(inp):
                 for avg in ("macro", "weighted")
             }
         exp["ece"] = [
-            {"bins": b, "value": ece_reference(inp["y_true"], inp["probabilities"], labels, b)}
+            {"bins": b, "value": attempt(lambda b=b: ece_reference(inp["y_true"], inp["probabilities"], labels, b))}
             for b in ECE_BINS
         ]
     return exp
@@ -516,7 +519,7 @@ def build_cases():
     P = informative_probabilities(r, y, 3, 1.0) * r.uniform(0.8, 1.2, size=(30, 1))
     multiclass_from_probabilities(
         "multiclass_unnormalized",
-        "rows sum to 0.8-1.2: log loss renormalizes, OvR AUC is refused (not probabilities)",
+        "rows sum to 0.8-1.2 (some entries above 1): log loss renormalizes, OvR AUC and ECE are refused",
         ["a", "b", "c"], y, P,
     )
 
@@ -626,14 +629,17 @@ def main():
 
     n_class = sum(1 for c in CASES if c["kind"] == "classification")
     n_reg = len(CASES) - n_class
-    n_err = sum(
-        1
-        for c in CASES
-        for v in c["expected"].values()
-        for w in (v.values() if isinstance(v, dict) and not is_error(v) and c["kind"] == "classification"
-                  and set(v) == {"macro", "weighted"} else [v])
-        if is_error(w)
-    )
+    def leaves(v):
+        if is_error(v):
+            yield v
+        elif isinstance(v, dict):
+            for w in v.values():
+                yield from leaves(w)
+        elif isinstance(v, list):
+            for w in v:
+                yield from leaves(w)
+
+    n_err = sum(1 for c in CASES for v in c["expected"].values() for w in leaves(v) if is_error(w))
     print(f"sklearn {sklearn.__version__}, numpy {np.__version__}, python {platform.python_version()}")
     print(f"{len(CASES)} cases ({n_class} classification, {n_reg} regression), {n_err} expected errors")
     print(f"wrote {os.path.relpath(OUT, ROOT)} ({len(text.encode('utf-8')):,} bytes)")

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import { BerthClient, type BerthApi } from '../client/index.js';
+import { BerthClient, TrackingClient, type BerthApi, type TrackingApi } from '../client/index.js';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { openBerth, type Berth } from '../context/index.js';
 import { makeOutput, type Output } from './output.js';
@@ -58,4 +58,13 @@ export async function withApi<T>(command: Command, fn: (api: BerthApi) => Promis
   }
   const { localApi } = await import('./local-api.js');
   return withBerth(command, (berth) => fn(localApi(berth, localActor())));
+}
+
+/** Like withApi, for the tracking commands. */
+export async function withTracking<T>(command: Command, fn: (api: TrackingApi) => Promise<T>): Promise<T> {
+  const opts = globals(command);
+  const url = opts.url ?? process.env['BERTH_URL'];
+  if (url) return fn(new TrackingClient(new BerthClient({ url, apiKey: opts.apiKey ?? process.env['BERTH_API_KEY'] })));
+  const { localTrackingApi } = await import('./local-tracking-api.js');
+  return withBerth(command, (berth) => fn(localTrackingApi(berth)));
 }

@@ -10,6 +10,7 @@ import { modelsCommand } from './commands/models.js';
 import { serveCommand } from './commands/serve.js';
 import { tagsCommand } from './commands/tags.js';
 import { versionsCommand } from './commands/versions.js';
+import { experimentsCommand, runsCommand } from './commands/tracking.js';
 
 export function buildProgram(): Command {
   const program = new Command('berth')
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON instead of tables')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand()]) {
+  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand(), experimentsCommand(), runsCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit exit-override so usage errors reach main() instead of exiting mid-flight.

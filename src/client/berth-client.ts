@@ -36,17 +36,20 @@ export class BerthClient implements BerthApi {
     this.base = options.url.replace(/\/+$/, '');
   }
 
-  async request<T>(method: string, route: string, opts: { query?: Query; json?: unknown; form?: FormData; raw?: boolean } = {}): Promise<T> {
+  async request<T>(method: string, route: string, opts: { query?: Query; json?: unknown; form?: FormData; bytes?: Uint8Array; raw?: boolean } = {}): Promise<T> {
     const url = new URL(this.base + route);
     for (const [key, value] of Object.entries(opts.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = {};
     if (this.options.apiKey) headers['authorization'] = `Bearer ${this.options.apiKey}`;
-    let body: string | FormData | undefined;
+    let body: string | FormData | Uint8Array | undefined;
     if (opts.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.json);
     } else if (opts.form) {
       body = opts.form;
+    } else if (opts.bytes) {
+      headers['content-type'] = 'application/octet-stream';
+      body = opts.bytes;
     }
     let response: Response;
     try {
@@ -63,8 +66,8 @@ export class BerthClient implements BerthApi {
       payload = text;
     }
     if (!response.ok) {
-      const error = (payload as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
-      const err = new BerthError((error?.code as ErrorCode) ?? 'internal', error?.message ?? `HTTP ${response.status}: ${text.slice(0, 200)}`, error?.details);
+      const error = readError(payload, response.status);
+      const err = new BerthError(error.code, error.message ?? `HTTP ${response.status}: ${text.slice(0, 200)}`, error.details);
       // Keep the server's status even where codes map differently (e.g. a proxy's 502).
       Object.defineProperty(err, 'status', { value: response.status });
       throw err;
@@ -168,6 +171,26 @@ export class BerthClient implements BerthApi {
   revokeKey(id: string): Promise<ApiKeyView> {
     return this.request('DELETE', `/v1/keys/${seg(id)}`);
   }
+}
+
+const FROM_MLFLOW: Record<string, ErrorCode> = {
+  INVALID_PARAMETER_VALUE: 'invalid_input',
+  BAD_REQUEST: 'invalid_input',
+  RESOURCE_DOES_NOT_EXIST: 'not_found',
+  ENDPOINT_NOT_FOUND: 'not_found',
+  RESOURCE_ALREADY_EXISTS: 'conflict',
+  UNAUTHENTICATED: 'unauthorized',
+  PERMISSION_DENIED: 'forbidden',
+  REQUEST_LIMIT_EXCEEDED: 'rate_limited',
+  TEMPORARILY_UNAVAILABLE: 'unavailable',
+};
+
+/** Errors come as Berth's {error: {code, message}} or, from the tracking API, MLflow's {error_code, message}. */
+function readError(payload: unknown, status: number): { code: ErrorCode; message?: string; details?: Record<string, unknown> } {
+  const p = payload as { error?: { code?: string; message?: string; details?: Record<string, unknown> } | string; error_code?: string; message?: string } | undefined;
+  if (p && typeof p.error === 'object') return { code: (p.error.code as ErrorCode) ?? 'internal', ...(p.error.message ? { message: p.error.message } : {}), ...(p.error.details ? { details: p.error.details } : {}) };
+  if (p?.error_code) return { code: FROM_MLFLOW[p.error_code] ?? 'internal', ...(p.message ? { message: p.message } : {}) };
+  return { code: status === 404 ? 'not_found' : status < 500 ? 'invalid_input' : 'internal', ...(typeof p?.error === 'string' ? { message: p.error } : {}) };
 }
 
 function defined<T extends Record<string, unknown>>(obj: T): Partial<T> {

@@ -379,7 +379,9 @@ function averagePrecisionOf(input: BinaryInput): number {
   const { precision, recall } = precisionRecallCurveOf(input);
   const terms = new Float64Array(recall.length - 1);
   for (let i = 0; i < terms.length; i++) terms[i] = (recall[i + 1]! - recall[i]!) * precision[i]!;
-  return -npSum(terms);
+  const ap = -npSum(terms);
+  return ap === 0 ? 0 : ap; // scikit-learn can return -0.0 (no positives); report a plain 0
+
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -497,7 +499,7 @@ export function logLoss(
 
 /**
  * Brier score like `brier_score_loss(y_true01, prob_positive)`: mean of (y − p)². yTrue01 holds 0 or
- * 1 (1 = positive); probabilities outside [0, 1] are refused, as in scikit-learn.
+ * 1 (1 = positive); probabilities outside [0, 1] are refused (as undefined), as in scikit-learn.
  */
 export function brierScore(yTrue01: readonly number[], probPositive: readonly number[]): number {
   const metric = 'brierScore';
@@ -510,8 +512,8 @@ export function brierScore(yTrue01: readonly number[], probPositive: readonly nu
   const squares = new Float64Array(yTrue01.length);
   for (let i = 0; i < squares.length; i++) {
     const p = probPositive[i]!;
-    if (p > 1) throw refuse(metric, 'probPositive contains values greater than 1');
-    if (p < 0) throw refuse(metric, 'probPositive contains values less than 0');
+    if (p > 1) throw refuse(metric, 'probPositive contains values greater than 1', true);
+    if (p < 0) throw refuse(metric, 'probPositive contains values less than 0', true);
     const d = yTrue01[i]! - p;
     squares[i] = d * d;
   }
@@ -526,7 +528,8 @@ export function brierScore(yTrue01: readonly number[], probPositive: readonly nu
  *   ECE = Σ_b |B_b| / n · |accuracy(B_b) − mean conf(B_b)|   over non-empty bins b,
  *
  * with bins (0, 1/B], (1/B, 2/B], …, ((B−1)/B, 1] (edges k/B as float64 divisions) and a confidence of
- * exactly 0 in the first bin. Probabilities must lie in [0, 1]; rows need not sum to 1.
+ * exactly 0 in the first bin. Rows need not sum to 1, but every probability must lie in [0, 1]
+ * (otherwise the metric is refused as undefined, as the reference does).
  */
 export function expectedCalibrationError(
   yTrue: readonly string[],
@@ -539,7 +542,9 @@ export function expectedCalibrationError(
   const { k, n, p, truth } = probabilityInput(metric, yTrue, probabilities, labels);
   for (let i = 0; i < p.length; i++) {
     const v = p[i]!;
-    if (v < 0 || v > 1) throw refuse(metric, `probabilities[${Math.floor(i / k)}] has a value outside [0, 1] (${v})`);
+    if (v < 0 || v > 1) {
+      throw refuse(metric, `probabilities[${Math.floor(i / k)}] has a value outside [0, 1] (${v})`, true);
+    }
   }
   const edges = new Float64Array(bins + 1);
   for (let b = 0; b <= bins; b++) edges[b] = b / bins;
@@ -591,14 +596,16 @@ export interface BinaryReport {
   positive: string;
   rocAuc: number | null;
   averagePrecision: number;
-  brierScore: number;
+  /** null when a probability lies outside [0, 1]. */
+  brierScore: number | null;
   rocCurve: RocCurve | null;
   precisionRecallCurve: PrecisionRecallCurve;
 }
 
 export interface ProbabilisticReport {
   logLoss: number | null;
-  expectedCalibrationError: { bins: number; value: number };
+  /** value is null when a probability lies outside [0, 1]. */
+  expectedCalibrationError: { bins: number; value: number | null };
   /** One-vs-rest AUC, for three labels or more. */
   rocAucOvr: { macro: number | null; weighted: number | null } | null;
   /** Binary metrics on the positive label's column (two labels, or `positive` given). */
@@ -671,14 +678,17 @@ export function classificationReport(input: ClassificationReportInput): Classifi
       positive,
       rocAuc: orNull('rocAuc', notes, () => rocAuc(yTrue, positiveScores, positive)),
       averagePrecision: averagePrecisionOf(bin),
-      brierScore: brierScore(Array.from(bin.positives), positiveScores),
+      brierScore: orNull('brierScore', notes, () => brierScore(Array.from(bin.positives), positiveScores)),
       rocCurve: bothClasses ? rocCurveOf(bin) : null,
       precisionRecallCurve: precisionRecallCurveOf(bin),
     };
   }
   report.probabilistic = {
     logLoss: orNull('logLoss', notes, () => logLoss(yTrue, probabilities, labels)),
-    expectedCalibrationError: { bins, value: expectedCalibrationError(yTrue, probabilities, labels, bins) },
+    expectedCalibrationError: {
+      bins,
+      value: orNull('expectedCalibrationError', notes, () => expectedCalibrationError(yTrue, probabilities, labels, bins)),
+    },
     rocAucOvr:
       labels.length >= 3
         ? {

@@ -14,6 +14,7 @@ import type { ServingMetrics } from './metrics.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { keysRoutes } from './routes/keys-routes.js';
 import { mlflowArtifactRoutes, mlflowRoutes } from './routes/mlflow-routes.js';
+import { trackingRoutes } from './routes/tracking-routes.js';
 import { oipRoutes } from './routes/oip-routes.js';
 import { predictRoutes } from './routes/predict-routes.js';
 import { registryRoutes } from './routes/registry-routes.js';
@@ -90,6 +91,7 @@ export async function buildApp(berth: Berth, options: AppOptions): Promise<Fasti
   const tracking = { tracking: berth.tracking, artifacts: berth.runArtifacts, db: berth.store.db, maxArtifactBytes: config.registry.max_model_bytes };
   await app.register(mlflowRoutes, { prefix: '/api/2.0/mlflow', ...tracking });
   await app.register(mlflowArtifactRoutes, { prefix: '/api/2.0/mlflow-artifacts', ...tracking });
+  await app.register(trackingRoutes, { prefix: '/v1', tracking: berth.tracking });
   await app.register(oipRoutes, { prefix: '/v2', manager: options.manager, registry: berth.registry, metrics: options.metrics, isReady: options.isStarted });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

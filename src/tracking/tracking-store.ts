@@ -364,6 +364,100 @@ export class TrackingStore {
     return this.logBatch(id, { tags: [{ key: key as string, value: value as string }] });
   }
 
+  /** runs/log-inputs: the dataset versions a run used (deduplicated per experiment by name and digest). */
+  async logInputs(id: unknown, datasets: unknown): Promise<void> {
+    if (!Array.isArray(datasets)) throw invalid(`datasets must be a list of {dataset, tags}, got ${describeValue(datasets)}`);
+    if (datasets.length > 1000) throw invalid(`at most 1000 dataset inputs per call, got ${datasets.length}`);
+    const parsed = datasets.map((entry: unknown, i) => {
+      const e = entry as { dataset?: Record<string, unknown>; tags?: unknown } | null;
+      const d = e?.dataset;
+      if (!d || typeof d !== 'object') throw invalid(`datasets[${i}].dataset must be an object, got ${describeValue(d)}`);
+      const field = (name: string, limit: number, required: boolean): string | null => {
+        const v = d[name];
+        if (v === undefined || v === null) {
+          if (required) throw invalid(`datasets[${i}].dataset.${name} is required`);
+          return null;
+        }
+        if (typeof v !== 'string' || v.length > limit) throw invalid(`datasets[${i}].dataset.${name} must be a string of at most ${limit} characters`);
+        return v;
+      };
+      return {
+        name: field('name', 500, true)!,
+        digest: field('digest', 64, true)!,
+        source_type: field('source_type', 36, true)!,
+        source: field('source', 65_535, true)!,
+        schema: field('schema', 1_048_576, false),
+        profile: field('profile', 16_384, false),
+        tags: this.checkTags(e?.tags ?? []),
+      };
+    });
+    await this.db.transaction().execute(async (trx) => {
+      const run = await this.activeRun(id, trx);
+      for (const d of parsed) {
+        const existing = await trx
+          .selectFrom('tracking_datasets')
+          .select('dataset_uuid')
+          .where('experiment_id', '=', run.experiment_id)
+          .where('name', '=', d.name)
+          .where('digest', '=', d.digest)
+          .executeTakeFirst();
+        const datasetId = existing?.dataset_uuid ?? randomUUID().replace(/-/g, '');
+        if (!existing) {
+          await trx
+            .insertInto('tracking_datasets')
+            .values({ dataset_uuid: datasetId, experiment_id: run.experiment_id, name: d.name, digest: d.digest, source_type: d.source_type, source: d.source, schema: d.schema, profile: d.profile })
+            .execute();
+        }
+        await trx
+          .insertInto('run_inputs')
+          .values({ run_uuid: run.run_uuid, dataset_uuid: datasetId, tags: JSON.stringify(d.tags) })
+          .onConflict((oc) => oc.columns(['run_uuid', 'dataset_uuid']).doUpdateSet({ tags: JSON.stringify(d.tags) }))
+          .execute();
+      }
+    });
+  }
+
+  /**
+   * Multi-seed summaries: runs of an experiment grouped by the value of a tag (e.g. `group`), and per
+   * group and metric the mean, sample standard deviation, min, max and count of the runs' latest values.
+   */
+  async aggregate(experimentId: unknown, groupTag: unknown): Promise<Array<{ group: string; runs: number; metrics: Record<string, { mean: number; std: number | null; min: number; max: number; n: number }> }>> {
+    const experiment = await this.getExperiment(experimentId);
+    const tag = checkKey('tag', groupTag);
+    const rows = await this.db
+      .selectFrom('runs')
+      .innerJoin('run_tags', (join) => join.onRef('run_tags.run_uuid', '=', 'runs.run_uuid').on('run_tags.key', '=', tag))
+      .leftJoin('latest_metrics', 'latest_metrics.run_uuid', 'runs.run_uuid')
+      .select(['runs.run_uuid as run', 'run_tags.value as group', 'latest_metrics.key as key', 'latest_metrics.value as value', 'latest_metrics.is_nan as is_nan'])
+      .where('runs.experiment_id', '=', Number(experiment.experiment_id))
+      .where('runs.lifecycle_stage', '=', 'active')
+      .execute();
+    const groups = new Map<string, { runs: Set<string>; values: Map<string, number[]> }>();
+    for (const r of rows) {
+      const g = groups.get(r.group) ?? { runs: new Set(), values: new Map() };
+      groups.set(r.group, g);
+      g.runs.add(r.run);
+      if (r.key === null || r.value === null || r.is_nan) continue;
+      const list = g.values.get(r.key) ?? [];
+      list.push(Number(r.value));
+      g.values.set(r.key, list);
+    }
+    return [...groups.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([group, g]) => ({
+        group,
+        runs: g.runs.size,
+        metrics: Object.fromEntries(
+          [...g.values.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, values]) => {
+            const n = values.length;
+            const mean = values.reduce((a, b) => a + b, 0) / n;
+            const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : null;
+            return [key, { mean, std, min: Math.min(...values), max: Math.max(...values), n }];
+          }),
+        ),
+      }));
+  }
+
   async deleteTag(id: unknown, key: unknown): Promise<void> {
     const run = await this.activeRun(id);
     const k = checkKey('tag', key);

@@ -150,6 +150,11 @@ export async function mlflowRoutes(fastify: FastifyInstance, opts: MlflowRoutesO
     await tracking.deleteTag(a['run_id'], a['key']);
     return {};
   });
+  fastify.post('/runs/log-inputs', write, async (req) => {
+    const a = args(req);
+    await tracking.logInputs(a['run_id'], a['datasets']);
+    return {};
+  });
   both('/metrics/get-history', read, (a) => tracking.metricHistory(a['run_id'] ?? a['run_uuid'], a['metric_key'], { max_results: a['max_results'], page_token: a['page_token'] }));
   both('/artifacts/list', read, async (a) => {
     const run = await tracking.getRun(a['run_id'] ?? a['run_uuid']);
