@@ -1,0 +1,93 @@
+/**
+ * npm run bench:tracking — the tracking API where MLflow is known to be slow:
+ *   1. log 100,000 metric points through runs/log-batch, 1000 per call (MLflow: ~0.15 s per call);
+ *   2. runs/search with a metric filter and a metric order over 100,000 runs (MLflow: minutes at 30k runs).
+ * The server runs as its own process on a fresh SQLite home (or BERTH_DATABASE_URL). The 100,000 runs are
+ * inserted straight into the store first (setup, not measured).   RUNS=100000 POINTS=100000
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config/index.js';
+import { openBerth } from '../src/context/index.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const RUNS = Number(process.env['RUNS'] ?? 100_000);
+const POINTS = Number(process.env['POINTS'] ?? 100_000);
+
+const home = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-tracking-'));
+const env = { BERTH_HOME: home, BERTH_LOG_LEVEL: 'warn' } as Record<string, string>;
+if (process.env['BERTH_DATABASE_URL']) env['BERTH_DATABASE_URL'] = process.env['BERTH_DATABASE_URL'];
+
+const setupStart = performance.now();
+const berth = await openBerth(loadConfig({ env, cwd: home }).config);
+const experimentId = Number(await berth.tracking.createExperiment({ name: 'sweep' }));
+const db = berth.store.db;
+for (let start = 0; start < RUNS; start += 1000) {
+  const runs = Array.from({ length: Math.min(1000, RUNS - start) }, (_, k) => {
+    const i = start + k;
+    return { run_uuid: randomUUID().replace(/-/g, ''), i };
+  });
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('runs').values(runs.map(({ run_uuid, i }) => ({ run_uuid, experiment_id: experimentId, run_name: `run-${i}`, user_id: 'bench', status: 'FINISHED' as const, start_time: 1_700_000_000_000 + i, end_time: null, lifecycle_stage: 'active' as const, artifact_uri: '', deleted_time: null }))).execute();
+    await trx.insertInto('latest_metrics').values(runs.map(({ run_uuid, i }) => ({ run_uuid, key: 'accuracy', value: ((i * 7919) % 10_000) / 10_000, is_nan: 0, timestamp: 1, step: 0 }))).execute();
+    await trx.insertInto('run_params').values(runs.map(({ run_uuid, i }) => ({ run_uuid, key: 'lr', value: i % 2 === 0 ? '0.01' : '0.1' }))).execute();
+  });
+}
+await berth.close();
+const setupSeconds = (performance.now() - setupStart) / 1000;
+
+const child = spawn(process.execPath, [path.join(ROOT, 'bin/berth.js'), 'serve', '--port', '0'], { cwd: home, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise<string>((resolve) => {
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    const m = /serving at (http:\/\/\S+)/.exec(out);
+    if (m) resolve(m[1]!);
+  });
+});
+const post = async (route: string, body: unknown) => {
+  const res = await fetch(`${url}/api/2.0/mlflow/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${route}: ${JSON.stringify(json)}`);
+  return json;
+};
+
+try {
+  const run = (await post('runs/create', { experiment_id: String(experimentId), run_name: 'logging' })) as { run: { info: { run_id: string } } };
+  const runId = run.run.info.run_id;
+  const batches = Math.ceil(POINTS / 1000);
+  const logStart = performance.now();
+  for (let b = 0; b < batches; b++) {
+    await post('runs/log-batch', { run_id: runId, metrics: Array.from({ length: 1000 }, (_, k) => ({ key: `m${k % 10}`, value: Math.random(), timestamp: Date.now(), step: b * 100 + Math.floor(k / 10) })) });
+  }
+  const logSeconds = (performance.now() - logStart) / 1000;
+
+  const search = { experiment_ids: [String(experimentId)], filter: "metrics.accuracy > 0.9 and params.lr = '0.01'", order_by: ['metrics.accuracy DESC'], max_results: 100 };
+  await post('runs/search', search); // warm-up
+  const times: number[] = [];
+  let found = 0;
+  for (let i = 0; i < 10; i++) {
+    const start = performance.now();
+    found = ((await post('runs/search', search)) as { runs: unknown[] }).runs.length;
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  const page2Start = performance.now();
+  const first = (await post('runs/search', search)) as { next_page_token?: string };
+  await post('runs/search', { ...search, page_token: first.next_page_token });
+  const twoPages = performance.now() - page2Start;
+
+  console.log(`\nberth tracking benchmark (${env['BERTH_DATABASE_URL'] ? 'postgres' : 'sqlite'}), ${RUNS.toLocaleString()} runs, node ${process.version}; setup ${setupSeconds.toFixed(1)} s\n`);
+  console.table([
+    { scenario: `log ${POINTS.toLocaleString()} metric points, ${batches} × log-batch(1000)`, result: `${logSeconds.toFixed(2)} s total, ${((logSeconds / batches) * 1000).toFixed(1)} ms per call` },
+    { scenario: `runs/search over ${RUNS.toLocaleString()} runs: metric + param filter, metric order, 100 results`, result: `median ${times[5]!.toFixed(1)} ms, max ${times[9]!.toFixed(1)} ms (${found} runs returned)` },
+    { scenario: 'same search, first two keyset pages', result: `${twoPages.toFixed(1)} ms` },
+  ]);
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  rmSync(home, { recursive: true, force: true });
+}
