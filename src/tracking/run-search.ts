@@ -87,6 +87,8 @@ function sortValue(o: OrderBy): RawBuilder<unknown> {
 interface SortKey {
   expr: RawBuilder<unknown>;
   ascending: boolean;
+  /** False when every row has a value (then the "missing sorts last" term is left out, so an index can order). */
+  nullable: boolean;
 }
 
 /**
@@ -115,25 +117,49 @@ function after(keys: SortKey[], last: unknown[]): Expression<SqlBool> {
 export async function searchRuns(db: Kysely<Database>, search: RunSearch): Promise<{ rows: RunsTable[]; nextPageToken?: string }> {
   const filters = parseSearchFilter(search.filter);
   const order = parseOrderBy(search.orderBy);
-  const keys: SortKey[] = [
-    ...order.map((o) => ({ expr: sortValue(o), ascending: o.ascending })),
-    { expr: sql.ref('runs.start_time'), ascending: false },
-    { expr: sql.ref('runs.run_uuid'), ascending: true },
-  ];
   let q = db.selectFrom('runs').selectAll('runs');
+  // Metric filters become joins on latest_metrics (its (key, value) index drives the search); metric
+  // ordering reuses the filter's join for the same key, else a left join (runs without it sort last).
+  const metricJoins = new Map<string, string>();
+  filters.forEach((f, i) => {
+    if (f.type !== 'metric') return;
+    const alias = `mf${i}`;
+    q = q.innerJoin(sql<Database['latest_metrics']>`latest_metrics`.as(alias), (join) =>
+      join.on(sql<SqlBool>`${sql.ref(`${alias}.run_uuid`)} = runs.run_uuid and ${sql.ref(`${alias}.key`)} = ${f.key} and ${sql.ref(`${alias}.is_nan`)} = ${0} and ${compare(sql.ref(`${alias}.value`), f.comparator, f.value)}`),
+    ) as typeof q;
+    if (!metricJoins.has(f.key)) metricJoins.set(f.key, alias);
+  });
+  order.forEach((o, i) => {
+    if (o.type !== 'metric' || metricJoins.has(o.key)) return;
+    const alias = `mo${i}`;
+    q = q.leftJoin(sql<Database['latest_metrics']>`latest_metrics`.as(alias), (join) =>
+      join.on(sql<SqlBool>`${sql.ref(`${alias}.run_uuid`)} = runs.run_uuid and ${sql.ref(`${alias}.key`)} = ${o.key} and ${sql.ref(`${alias}.is_nan`)} = ${0}`),
+    ) as typeof q;
+    metricJoins.set(o.key, alias);
+  });
+  const keys: SortKey[] = [
+    ...order.map((o) => {
+      const alias = o.type === 'metric' ? metricJoins.get(o.key)! : undefined;
+      return { expr: alias ? sql.ref(`${alias}.value`) : sortValue(o), ascending: o.ascending, nullable: !alias?.startsWith('mf') && !(o.type === 'attribute' && o.key !== 'end_time') };
+    }),
+    { expr: sql.ref('runs.start_time'), ascending: false, nullable: false },
+    { expr: sql.ref('runs.run_uuid'), ascending: true, nullable: false },
+  ];
   keys.forEach((k, i) => {
     q = q.select(sql`${k.expr}`.as(`sort_${i}`));
   });
   q = q.where('runs.experiment_id', 'in', search.experimentIds.length > 0 ? search.experimentIds : [-1]);
   if (search.view !== 'ALL') q = q.where('runs.lifecycle_stage', '=', search.view === 'ACTIVE_ONLY' ? 'active' : 'deleted');
-  for (const f of filters) q = q.where(condition(f));
+  // Metric filters were applied by their joins above.
+  for (const f of filters) if (f.type !== 'metric') q = q.where(condition(f));
   if (search.pageToken) {
     const position = decodeToken(search.pageToken)['after'];
     if (!Array.isArray(position) || position.length !== keys.length) throw new BerthError('invalid_input', `page_token ${describeValue(search.pageToken)} does not belong to this search`);
     q = q.where(after(keys, position));
   }
   for (const k of keys) {
-    q = q.orderBy(sql`case when ${k.expr} is null then 1 else 0 end`).orderBy(sql`${k.expr}`, k.ascending ? 'asc' : 'desc');
+    if (k.nullable) q = q.orderBy(sql`case when ${k.expr} is null then 1 else 0 end`);
+    q = q.orderBy(sql`${k.expr}`, k.ascending ? 'asc' : 'desc');
   }
   const rows = (await q.limit(search.maxResults + 1).execute()) as Array<RunsTable & Record<string, unknown>>;
   const page = rows.slice(0, search.maxResults);
