@@ -326,11 +326,11 @@ export class TrackingStore {
       }
       for (const tag of parsedTags) await this.upsertTag(trx, runId, tag.key, tag.value);
       if (parsedMetrics.length > 0) {
-        // Multi-row inserts, chunked under SQLite's bound-parameter limit.
-        for (let i = 0; i < parsedMetrics.length; i += 500) {
+        // Multi-row inserts, chunked well under the engines' bound-parameter limits (SQLite 32766, Postgres 65535).
+        for (let i = 0; i < parsedMetrics.length; i += 1000) {
           await trx
             .insertInto('run_metrics')
-            .values(parsedMetrics.slice(i, i + 500).map((x) => ({ run_uuid: runId, key: x.key, value: x.value, is_nan: x.isNan ? 1 : 0, timestamp: x.timestamp, step: x.step })))
+            .values(parsedMetrics.slice(i, i + 1000).map((x) => ({ run_uuid: runId, key: x.key, value: x.value, is_nan: x.isNan ? 1 : 0, timestamp: x.timestamp, step: x.step })))
             .execute();
         }
         const keys = [...new Set(parsedMetrics.map((x) => x.key))];
