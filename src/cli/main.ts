@@ -11,6 +11,7 @@ import { serveCommand } from './commands/serve.js';
 import { tagsCommand } from './commands/tags.js';
 import { versionsCommand } from './commands/versions.js';
 import { experimentsCommand, runsCommand } from './commands/tracking.js';
+import { datasetsCommand } from './commands/datasets.js';
 
 export function buildProgram(): Command {
   const program = new Command('berth')
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON instead of tables')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand(), experimentsCommand(), runsCommand()]) {
+  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand(), experimentsCommand(), runsCommand(), datasetsCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit exit-override so usage errors reach main() instead of exiting mid-flight.

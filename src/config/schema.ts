@@ -49,6 +49,7 @@ export const ConfigSchema = Type.Object(
       {
         max_model_bytes: Type.Integer({ minimum: 1024, description: 'Largest ONNX file accepted on upload.' }),
         max_card_bytes: Type.Integer({ minimum: 1024, description: 'Largest model card accepted.' }),
+        max_dataset_bytes: Type.Integer({ minimum: 1024, description: 'Largest dataset file accepted.' }),
       },
       { additionalProperties: false },
     ),
@@ -85,7 +86,7 @@ export const DEFAULTS: Config = {
   database: { pool_size: 10, busy_timeout_ms: 10_000 },
   artifacts: { kind: 'local' },
   server: { host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024 * 1024, cors_origins: [], rate_limit_per_minute: 0, workers: 1 },
-  registry: { max_model_bytes: 2 * 1024 * 1024 * 1024, max_card_bytes: 4 * 1024 * 1024 },
+  registry: { max_model_bytes: 2 * 1024 * 1024 * 1024, max_card_bytes: 4 * 1024 * 1024, max_dataset_bytes: 1024 * 1024 * 1024 },
   inference: {
     executor: 'auto',
     worker_threshold_ms: 2,

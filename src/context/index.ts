@@ -5,6 +5,7 @@ import { artifactsPath, sqliteFile, type Config } from '../config/index.js';
 import { Registry } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { RunArtifacts, TrackingStore } from '../tracking/index.js';
+import { DatasetRegistry } from '../datasets/index.js';
 
 /** Everything a Berth process works with, wired from one Config. The CLI and the server both start here. */
 export interface Berth {
@@ -15,6 +16,7 @@ export interface Berth {
   keys: ApiKeys;
   tracking: TrackingStore;
   runArtifacts: RunArtifacts;
+  datasets: DatasetRegistry;
   close(): Promise<void>;
 }
 
@@ -33,5 +35,6 @@ export async function openBerth(config: Config): Promise<Berth> {
   const keys = new ApiKeys(store.db);
   const tracking = new TrackingStore(store.db, artifactsPath(config));
   const runArtifacts = new RunArtifacts(store.db, artifacts);
-  return { config, store, artifacts, registry, keys, tracking, runArtifacts, close: () => store.close() };
+  const datasets = new DatasetRegistry(store.db, artifacts, config.registry.max_dataset_bytes);
+  return { config, store, artifacts, registry, keys, tracking, runArtifacts, datasets, close: () => store.close() };
 }

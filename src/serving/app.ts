@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { keysRoutes } from './routes/keys-routes.js';
 import { mlflowArtifactRoutes, mlflowRoutes } from './routes/mlflow-routes.js';
 import { trackingRoutes } from './routes/tracking-routes.js';
+import { datasetRoutes } from './routes/dataset-routes.js';
 import { oipRoutes } from './routes/oip-routes.js';
 import { predictRoutes } from './routes/predict-routes.js';
 import { registryRoutes } from './routes/registry-routes.js';
@@ -92,6 +93,7 @@ export async function buildApp(berth: Berth, options: AppOptions): Promise<Fasti
   await app.register(mlflowRoutes, { prefix: '/api/2.0/mlflow', ...tracking });
   await app.register(mlflowArtifactRoutes, { prefix: '/api/2.0/mlflow-artifacts', ...tracking });
   await app.register(trackingRoutes, { prefix: '/v1', tracking: berth.tracking });
+  await app.register(datasetRoutes, { prefix: '/v1', datasets: berth.datasets, tmpDir: path.join(config.home, 'tmp', 'uploads'), maxBytes: config.registry.max_dataset_bytes });
   await app.register(oipRoutes, { prefix: '/v2', manager: options.manager, registry: berth.registry, metrics: options.metrics, isReady: options.isStarted });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -172,6 +172,27 @@ export interface RunArtifactsTable {
   created_at: number;
 }
 
+export interface DatasetNamesTable {
+  name: string;
+  last_version: number;
+}
+
+export interface DatasetVersionsTable {
+  name: string;
+  version: number;
+  sha256: string;
+  size_bytes: number;
+  format: string;
+  rows: number;
+  /** JSON: [{name, type, missing_share}]. */
+  columns: string;
+  /** JSON: per-column statistics. */
+  profile: string;
+  description: string;
+  created_by: string;
+  created_at: string;
+}
+
 export interface Database {
   models: ModelsTable;
   model_tags: ModelTagsTable;
@@ -191,6 +212,8 @@ export interface Database {
   tracking_datasets: TrackingDatasetsTable;
   run_inputs: RunInputsTable;
   run_artifacts: RunArtifactsTable;
+  dataset_names: DatasetNamesTable;
+  dataset_versions: DatasetVersionsTable;
 }
 
 export type ModelRow = Selectable<ModelsTable>;

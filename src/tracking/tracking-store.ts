@@ -383,7 +383,7 @@ export class TrackingStore {
       };
       return {
         name: field('name', 500, true)!,
-        digest: field('digest', 64, true)!,
+        digest: field('digest', 128, true)!,
         source_type: field('source_type', 36, true)!,
         source: field('source', 65_535, true)!,
         schema: field('schema', 1_048_576, false),

@@ -48,7 +48,7 @@ describe('loadConfig: defaults', () => {
     expect(config.database).toEqual({ pool_size: 10, busy_timeout_ms: 10_000 });
     expect(config.database.url).toBeUndefined();
     expect(config.artifacts).toEqual({ kind: 'local' });
-    expect(config.registry).toEqual({ max_model_bytes: 2 * 1024 * 1024 * 1024, max_card_bytes: 4 * 1024 * 1024 });
+    expect(config.registry).toEqual({ max_model_bytes: 2 * 1024 * 1024 * 1024, max_card_bytes: 4 * 1024 * 1024, max_dataset_bytes: 1024 * 1024 * 1024 });
     expect(config.log.level).toBe('info');
     expect(sources).toEqual({});
     expect(file).toBeUndefined();

@@ -92,7 +92,7 @@ export function trackingMigration(engine: Engine) {
         .addColumn('dataset_uuid', 'varchar(32)', (c) => c.primaryKey())
         .addColumn('experiment_id', 'integer', (c) => c.notNull().references('experiments.id').onDelete('cascade'))
         .addColumn('name', 'varchar(500)', (c) => c.notNull())
-        .addColumn('digest', 'varchar(64)', (c) => c.notNull())
+        .addColumn('digest', 'varchar(128)', (c) => c.notNull())
         .addColumn('source_type', 'varchar(36)', (c) => c.notNull())
         .addColumn('source', 'text', (c) => c.notNull())
         .addColumn('schema', 'text')

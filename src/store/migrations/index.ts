@@ -2,11 +2,13 @@ import type { Migration } from 'kysely';
 import type { Engine } from '../engine.js';
 import { registryMigration } from './0001-registry.js';
 import { trackingMigration } from './0002-tracking.js';
+import { datasetsMigration } from './0003-datasets.js';
 
 /** Ordered, versioned migrations; names sort in the order they must run. Never edit a released one. */
 export function migrationsFor(engine: Engine): Record<string, Migration> {
   return {
     '0001-registry': registryMigration(engine),
     '0002-tracking': trackingMigration(engine),
+    '0003-datasets': datasetsMigration(engine),
   };
 }
