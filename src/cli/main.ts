@@ -12,6 +12,7 @@ import { tagsCommand } from './commands/tags.js';
 import { versionsCommand } from './commands/versions.js';
 import { experimentsCommand, runsCommand } from './commands/tracking.js';
 import { datasetsCommand } from './commands/datasets.js';
+import { evaluateCommand } from './commands/evaluate.js';
 
 export function buildProgram(): Command {
   const program = new Command('berth')
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON instead of tables')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand(), experimentsCommand(), runsCommand(), datasetsCommand()]) {
+  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand(), experimentsCommand(), runsCommand(), datasetsCommand(), evaluateCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit exit-override so usage errors reach main() instead of exiting mid-flight.

@@ -35,3 +35,22 @@ export {
 } from './classification.js';
 export { MAPE_EPSILON, mae, mape, mse, r2, regressionReport, rmse, type RegressionReport } from './regression.js';
 export { isUndefinedMetric, type UndefinedMetricNote } from './numeric.js';
+export {
+  compareVersions,
+  evaluateModel,
+  evaluationSummary,
+  EVALUATION_CHUNK_ROWS,
+  higherIsBetterDefault,
+  type BinaryCurves,
+  type ClassificationEvaluation,
+  type ClassPrediction,
+  type Comparable,
+  type CompareOptions,
+  type EvaluateModelOptions,
+  type ModelEvaluation,
+  type RefusedRow,
+  type RegressionEvaluation,
+  type ValuePrediction,
+  type Verdict,
+} from './evaluate-model.js';
+export { escapeHtml, renderReportHtml, type ReportOptions } from './report-html.js';
