@@ -4,12 +4,12 @@
  * meanwhile times GET /health, which needs nothing but the event loop. Inline, every run blocks the loop;
  * on worker threads the loop stays free.   BENCH_SECONDS=8
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/index.js';
 import { openBerth } from '../src/context/index.js';
+import { startBerthProcess } from './berth-process.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
@@ -23,20 +23,9 @@ async function scenario(executor: 'inline' | 'worker'): Promise<Record<string, s
   const berth = await openBerth(loadConfig({ env: { BERTH_HOME: home }, cwd: home }).config);
   await berth.registry.registerVersion({ model: 'heavy', file: path.join(ROOT, 'test/fixtures/models/heavy.onnx') }, 'bench');
   await berth.close();
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/berth.js'), 'serve', '--port', '0'], {
-    cwd: home,
-    env: { ...process.env, BERTH_HOME: home, BERTH_LOG_LEVEL: 'warn', BERTH_EXECUTOR: executor },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const server = await startBerthProcess(home, { BERTH_EXECUTOR: executor });
   try {
-    const url = await new Promise<string>((resolve) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /serving at (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-    });
+    const url = server.url;
     const body = JSON.stringify({ inputs: { x: new Array(1024).fill(0.5) } });
     const until = Date.now() + SECONDS * 1000;
     let predictions = 0;
@@ -64,8 +53,7 @@ async function scenario(executor: 'inline' | 'worker'): Promise<Record<string, s
       '/health max ms': Number(health[health.length - 1]!.toFixed(2)),
     };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await server.stop();
     rmSync(home, { recursive: true, force: true });
   }
 }

@@ -6,11 +6,12 @@
  * JSON and answers. Not part of `npm test`: numbers depend on the machine.
  *   BENCH_SECONDS=10 (per scenario)  BENCH_CONNECTIONS=32  BENCH_TOOL=wrk|autocannon
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { startBerthProcess } from './berth-process.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -27,23 +28,10 @@ function rows(n: number): Array<Record<string, number>> {
   return out;
 }
 
-async function startServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; home: string }> {
+async function startServer(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void>; home: string }> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/berth.js'), 'serve', '--demo', '--port', '0'], {
-    cwd: home,
-    env: { ...process.env, BERTH_HOME: home, BERTH_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving at (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-  return { url, child, home };
+  const server = await startBerthProcess(home, env, ['--demo']);
+  return { url: server.url, stop: server.stop, home };
 }
 
 interface Row {
@@ -136,8 +124,7 @@ async function main(): Promise<void> {
         table.push(await load('1000 instances, /predict', predict, thousand, 1000, 4));
       }
     } finally {
-      server.child.kill('SIGTERM');
-      await new Promise((r) => server.child.once('exit', r));
+      await server.stop();
       rmSync(server.home, { recursive: true, force: true });
     }
   }

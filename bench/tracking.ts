@@ -5,15 +5,14 @@
  * The server runs as its own process on a fresh SQLite home (or BERTH_DATABASE_URL). The 100,000 runs are
  * inserted straight into the store first (setup, not measured).   RUNS=100000 POINTS=100000
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/index.js';
 import { openBerth } from '../src/context/index.js';
+import { startBerthProcess } from './berth-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env['RUNS'] ?? 100_000);
 const POINTS = Number(process.env['POINTS'] ?? 100_000);
 
@@ -39,15 +38,8 @@ for (let start = 0; start < RUNS; start += 1000) {
 await berth.close();
 const setupSeconds = (performance.now() - setupStart) / 1000;
 
-const child = spawn(process.execPath, [path.join(ROOT, 'bin/berth.js'), 'serve', '--port', '0'], { cwd: home, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise<string>((resolve) => {
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    const m = /serving at (http:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-});
+const server = await startBerthProcess(home, env);
+const url = server.url;
 const post = async (route: string, body: unknown) => {
   const res = await fetch(`${url}/api/2.0/mlflow/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await res.json()) as Record<string, unknown>;
@@ -87,7 +79,6 @@ try {
     { scenario: 'same search, first two keyset pages', result: `${twoPages.toFixed(1)} ms` },
   ]);
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await server.stop();
   rmSync(home, { recursive: true, force: true });
 }

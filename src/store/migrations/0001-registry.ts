@@ -1,12 +1,6 @@
-import type { Kysely, CreateTableBuilder } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Engine } from '../engine.js';
-
-/** Auto-increment primary key, spelled per engine (int4 identity on Postgres so ids come back as numbers). */
-function withId<T extends string>(engine: Engine, table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'id'> {
-  return engine === 'sqlite'
-    ? table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-    : table.addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity());
-}
+import { withId } from './helpers.js';
 
 export function registryMigration(engine: Engine) {
   return {

@@ -1,11 +1,6 @@
-import type { Kysely, CreateTableBuilder } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Engine } from '../engine.js';
-
-function withId<T extends string>(engine: Engine, table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'id'> {
-  return engine === 'sqlite'
-    ? table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-    : table.addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity());
-}
+import { withId } from './helpers.js';
 
 /**
  * Experiment tracking, shaped like MLflow's store so its REST API maps one to one. Times are epoch
