@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { BerthError, describeValue } from '../errors/index.js';
 import type { Database, LatestMetricsTable, RunsTable } from '../store/index.js';
 import { isUniqueViolation } from '../store/index.js';
@@ -326,13 +326,7 @@ export class TrackingStore {
       }
       for (const tag of parsedTags) await this.upsertTag(trx, runId, tag.key, tag.value);
       if (parsedMetrics.length > 0) {
-        // Multi-row inserts, chunked well under the engines' bound-parameter limits (SQLite 32766, Postgres 65535).
-        for (let i = 0; i < parsedMetrics.length; i += 1000) {
-          await trx
-            .insertInto('run_metrics')
-            .values(parsedMetrics.slice(i, i + 1000).map((x) => ({ run_uuid: runId, key: x.key, value: x.value, is_nan: x.isNan ? 1 : 0, timestamp: x.timestamp, step: x.step })))
-            .execute();
-        }
+        await insertMetricRows(trx, runId, parsedMetrics);
         const keys = [...new Set(parsedMetrics.map((x) => x.key))];
         const current = new Map((await trx.selectFrom('latest_metrics').selectAll().where('run_uuid', '=', runId).where('key', 'in', keys).execute()).map((r) => [r.key, r]));
         const best = new Map<string, (typeof parsedMetrics)[number]>();
@@ -565,6 +559,26 @@ export class TrackingStore {
   get artifactsRoot(): string {
     return this.artifactRoot;
   }
+}
+
+/**
+ * Appends metric points. The whole batch travels as one JSON parameter that the database expands
+ * (SQLite json_each, Postgres jsonb_array_elements) instead of a 1000-row VALUES list built and compiled
+ * by the query builder. ±Infinity are sent as strings, JSON having no spelling for them.
+ */
+async function insertMetricRows(db: Kysely<Database>, runId: string, rows: Array<{ key: string; value: number; isNan: boolean; timestamp: number; step: number }>): Promise<void> {
+  const payload = JSON.stringify(rows.map((x) => [x.key, Number.isFinite(x.value) ? x.value : x.value > 0 ? 'Infinity' : '-Infinity', x.isNan ? 1 : 0, x.timestamp, x.step]));
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql`insert into run_metrics (run_uuid, key, value, is_nan, timestamp, step)
+      select ${runId}, e->>0, (e->>1)::double precision, (e->>2)::int = 1, (e->>3)::bigint, (e->>4)::bigint
+      from jsonb_array_elements(${payload}::jsonb) as e`.execute(db);
+    return;
+  }
+  await sql`insert into run_metrics (run_uuid, key, value, is_nan, timestamp, step)
+    select ${runId}, json_extract(j.value, '$[0]'),
+      case json_extract(j.value, '$[1]') when 'Infinity' then 9e999 when '-Infinity' then -9e999 else json_extract(j.value, '$[1]') end,
+      json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]')
+    from json_each(${payload}) as j`.execute(db);
 }
 
 /** Page tokens: opaque to clients, the keyset position to us. */
