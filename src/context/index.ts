@@ -33,7 +33,7 @@ export async function openBerth(config: Config): Promise<Berth> {
     maxCardBytes: config.registry.max_card_bytes,
   });
   const keys = new ApiKeys(store.db);
-  const tracking = new TrackingStore(store.db, artifactsPath(config));
+  const tracking = new TrackingStore(store.db);
   const runArtifacts = new RunArtifacts(store.db, artifacts);
   const datasets = new DatasetRegistry(store.db, artifacts, config.registry.max_dataset_bytes);
   return { config, store, artifacts, registry, keys, tracking, runArtifacts, datasets, close: () => store.close() };

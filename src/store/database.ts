@@ -137,14 +137,8 @@ export interface MetricsTable {
   step: number;
 }
 
-export interface LatestMetricsTable {
-  run_uuid: string;
-  key: string;
-  value: number;
-  is_nan: boolean | number;
-  timestamp: number;
-  step: number;
-}
+/** The latest point per (run, key): a metric row without its id. */
+export type LatestMetricsTable = Omit<MetricsTable, 'id'>;
 
 export interface TrackingDatasetsTable {
   dataset_uuid: string;

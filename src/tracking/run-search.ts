@@ -50,13 +50,11 @@ function compare(left: RawBuilder<unknown>, comparator: Comparison['comparator']
   }
 }
 
-/** One filter clause as a SQL condition on `runs`; metrics compare their latest value (NaN never matches). */
-function condition(c: Comparison): RawBuilder<SqlBool> {
+/** One non-metric filter clause as a SQL condition on `runs` (metric clauses are joins, see searchRuns). */
+function condition(c: Comparison & { type: Exclude<Comparison['type'], 'metric'> }): RawBuilder<SqlBool> {
   switch (c.type) {
     case 'attribute':
       return compare(column(c.key), c.comparator, c.value);
-    case 'metric':
-      return sql<SqlBool>`exists (select 1 from latest_metrics lm where lm.run_uuid = runs.run_uuid and lm.key = ${c.key} and lm.is_nan = ${0} and ${compare(sql.ref('lm.value'), c.comparator, c.value)})`;
     case 'param':
       return sql<SqlBool>`exists (select 1 from run_params p where p.run_uuid = runs.run_uuid and p.key = ${c.key} and ${compare(sql.ref('p.value'), c.comparator, c.value)})`;
     case 'tag':
@@ -68,13 +66,11 @@ function condition(c: Comparison): RawBuilder<SqlBool> {
   }
 }
 
-/** The value a run sorts by for one order_by clause (null when the run lacks the metric/param/tag). */
-function sortValue(o: OrderBy): RawBuilder<unknown> {
+/** The value a run sorts by for one non-metric order_by clause (null when the run lacks the param/tag). */
+function sortValue(o: OrderBy & { type: Exclude<OrderBy['type'], 'metric'> }): RawBuilder<unknown> {
   switch (o.type) {
     case 'attribute':
       return column(o.key);
-    case 'metric':
-      return sql`(select case when lm.is_nan = ${1} then null else lm.value end from latest_metrics lm where lm.run_uuid = runs.run_uuid and lm.key = ${o.key})`;
     case 'param':
       return sql`(select p.value from run_params p where p.run_uuid = runs.run_uuid and p.key = ${o.key})`;
     case 'tag':
@@ -140,7 +136,8 @@ export async function searchRuns(db: Kysely<Database>, search: RunSearch): Promi
   const keys: SortKey[] = [
     ...order.map((o) => {
       const alias = o.type === 'metric' ? metricJoins.get(o.key)! : undefined;
-      return { expr: alias ? sql.ref(`${alias}.value`) : sortValue(o), ascending: o.ascending, nullable: !alias?.startsWith('mf') && !(o.type === 'attribute' && o.key !== 'end_time') };
+      const expr = o.type === 'metric' ? sql.ref(`${alias!}.value`) : sortValue({ ...o, type: o.type });
+      return { expr, ascending: o.ascending, nullable: !alias?.startsWith('mf') && !(o.type === 'attribute' && o.key !== 'end_time') };
     }),
     { expr: sql.ref('runs.start_time'), ascending: false, nullable: false },
     { expr: sql.ref('runs.run_uuid'), ascending: true, nullable: false },
@@ -151,7 +148,7 @@ export async function searchRuns(db: Kysely<Database>, search: RunSearch): Promi
   q = q.where('runs.experiment_id', 'in', search.experimentIds.length > 0 ? search.experimentIds : [-1]);
   if (search.view !== 'ALL') q = q.where('runs.lifecycle_stage', '=', search.view === 'ACTIVE_ONLY' ? 'active' : 'deleted');
   // Metric filters were applied by their joins above.
-  for (const f of filters) if (f.type !== 'metric') q = q.where(condition(f));
+  for (const f of filters) if (f.type !== 'metric') q = q.where(condition({ ...f, type: f.type }));
   if (search.pageToken) {
     const position = decodeToken(search.pageToken)['after'];
     if (!Array.isArray(position) || position.length !== keys.length) throw new BerthError('invalid_input', `page_token ${describeValue(search.pageToken)} does not belong to this search`);

@@ -87,10 +87,7 @@ function newer(candidate: { step: number; timestamp: number; value: number; isNa
  * latest value per (run, key) is kept on write.
  */
 export class TrackingStore {
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly artifactRoot: string,
-  ) {}
+  constructor(private readonly db: Kysely<Database>) {}
 
   // --- experiments -----------------------------------------------------------------------------------
 
@@ -554,10 +551,6 @@ export class TrackingStore {
           })),
       },
     }));
-  }
-
-  get artifactsRoot(): string {
-    return this.artifactRoot;
   }
 }
 

@@ -25,6 +25,7 @@ import {
   uniqueLabels,
   type PrecisionRecallF1,
 } from '../../src/evaluation/index.js';
+import { refusal } from '../helpers/refusals.js';
 
 /**
  * Every metric of every golden case must match scikit-learn (and the numpy ECE reference) to an
@@ -529,16 +530,6 @@ describe('evaluation properties', () => {
 // ------------------------------------------------------------------------------------------------
 // Refusals and edge cases
 // ------------------------------------------------------------------------------------------------
-
-function refusal(fn: () => unknown): BerthError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof BerthError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('evaluation refusals', () => {
   it('refuses empty, mismatched and non-finite inputs with invalid_input', () => {

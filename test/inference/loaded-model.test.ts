@@ -6,6 +6,7 @@ import { InlineExecutor, LoadedModel, WorkerExecutor, type Executor } from '../.
 import { checkCardAgainstGraph, deriveCard, ModelCard, readGraphSignature, type VersionView } from '../../src/registry/index.js';
 import { parseWith } from '../../src/validation/index.js';
 import { fixtureModel } from '../helpers/targets.js';
+import { refusalOf } from '../helpers/refusals.js';
 
 const SESSION = { intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all' as const };
 const BATCHING = { maxBatchSize: 64, maxQueueDelayUs: 0, maxQueueRows: 1000 };
@@ -29,12 +30,6 @@ async function load(file: string, cardFile: string | undefined, kind: 'inline' |
   const { view, bytes } = await version(file, cardFile);
   const executor: Executor = kind === 'inline' ? await InlineExecutor.create(bytes, SESSION) : await WorkerExecutor.create(bytes, SESSION, 2);
   return new LoadedModel(view, executor, batching, IMAGES);
-}
-
-async function refusal(promise: Promise<unknown>): Promise<BerthError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  if (err instanceof BerthError) return err;
-  throw new Error(`expected a BerthError, got ${String(err)}`);
 }
 
 describe.each(['inline', 'worker'] as const)('LoadedModel with the %s executor', (kind) => {
@@ -83,13 +78,13 @@ describe.each(['inline', 'worker'] as const)('LoadedModel with the %s executor',
     const good = EXPECTED.rows[0]!.features;
     const without = { ...good } as Record<string, unknown>;
     delete without['mean_radius'];
-    expect((await refusal(cancer.predict([without]))).message).toBe("feature 'mean_radius' is missing");
-    expect((await refusal(cancer.predict([{ ...good, colour: 'red' }]))).message).toContain("feature 'colour' is not one of the model's features");
-    expect((await refusal(cancer.predict([{ ...good, mean_area: '12' }]))).message).toBe(`feature 'mean_area': expected number, got string "12"`);
-    expect((await refusal(cancer.predict([{ ...good, mean_area: Number.NaN }]))).message).toContain("feature 'mean_area': expected a finite number, got NaN");
-    expect((await refusal(cancer.predict([{ ...good, mean_area: Number.POSITIVE_INFINITY }]))).message).toContain('got Infinity');
-    expect((await refusal(cancer.predict([{ ...good, mean_area: -1 }]))).message).toContain("feature 'mean_area': -1 is outside the valid range [0, inf]");
-    expect((await refusal(cancer.predict([good, { ...good, mean_area: null }]))).message).toBe("instances[1]: feature 'mean_area' is missing");
+    expect((await refusalOf(cancer.predict([without]))).message).toBe("feature 'mean_radius' is missing");
+    expect((await refusalOf(cancer.predict([{ ...good, colour: 'red' }]))).message).toContain("feature 'colour' is not one of the model's features");
+    expect((await refusalOf(cancer.predict([{ ...good, mean_area: '12' }]))).message).toBe(`feature 'mean_area': expected number, got string "12"`);
+    expect((await refusalOf(cancer.predict([{ ...good, mean_area: Number.NaN }]))).message).toContain("feature 'mean_area': expected a finite number, got NaN");
+    expect((await refusalOf(cancer.predict([{ ...good, mean_area: Number.POSITIVE_INFINITY }]))).message).toContain('got Infinity');
+    expect((await refusalOf(cancer.predict([{ ...good, mean_area: -1 }]))).message).toContain("feature 'mean_area': -1 is outside the valid range [0, inf]");
+    expect((await refusalOf(cancer.predict([good, { ...good, mean_area: null }]))).message).toBe("instances[1]: feature 'mean_area' is missing");
     // the features may also sit under the input's name
     expect((await cancer.predict([{ features: good }])).predictions[0]!.label).toBeDefined();
   });
@@ -104,13 +99,13 @@ describe.each(['inline', 'worker'] as const)('LoadedModel with the %s executor',
     expect(predictions[0]!.outputs).toEqual({ doubled_ids: [2, 4] });
     expect(predictions[1]!.value).toBeCloseTo(0.6, 5);
     expect(predictions[1]!.outputs).toEqual({ doubled_ids: [20, -8] });
-    expect((await refusal(multi.predict([{ numeric: [1, 2, 3], ids: [1.5, 2] }]))).message).toContain("input 'ids': expected int64 integers");
-    expect((await refusal(multi.predict([{ numeric: [1, 2], ids: [1, 2] }]))).message).toContain("input 'numeric': expected shape [3]");
-    expect((await refusal(multi.predict([{ numeric: [[1, 2, 3]], ids: [1, 2] }]))).message).toContain('expected shape [3]');
-    expect((await refusal(multi.predict([{ numeric: [1, 2, 3] }]))).message).toBe("input 'ids' is missing");
-    expect((await refusal(multi.predict([{ numeric: [1, 'x', 3], ids: [1, 2] }]))).message).toContain('expected finite float32 numbers, got "x"');
-    expect((await refusal(multi.predict([{ numeric: [1, 2, 3], ids: [1, 2], extra: 1 }]))).message).toContain("unknown input 'extra'");
-    expect((await refusal(multi.predict([{ numeric: { data: [1, 2], shape: [3] }, ids: [1, 2] }]))).message).toContain('needs 3 elements, data has 2');
+    expect((await refusalOf(multi.predict([{ numeric: [1, 2, 3], ids: [1.5, 2] }]))).message).toContain("input 'ids': expected int64 integers");
+    expect((await refusalOf(multi.predict([{ numeric: [1, 2], ids: [1, 2] }]))).message).toContain("input 'numeric': expected shape [3]");
+    expect((await refusalOf(multi.predict([{ numeric: [[1, 2, 3]], ids: [1, 2] }]))).message).toContain('expected shape [3]');
+    expect((await refusalOf(multi.predict([{ numeric: [1, 2, 3] }]))).message).toBe("input 'ids' is missing");
+    expect((await refusalOf(multi.predict([{ numeric: [1, 'x', 3], ids: [1, 2] }]))).message).toContain('expected finite float32 numbers, got "x"');
+    expect((await refusalOf(multi.predict([{ numeric: [1, 2, 3], ids: [1, 2], extra: 1 }]))).message).toContain("unknown input 'extra'");
+    expect((await refusalOf(multi.predict([{ numeric: { data: [1, 2], shape: [3] }, ids: [1, 2] }]))).message).toContain('needs 3 elements, data has 2');
   });
 
   it('runs instances one at a time when the batch dimension is fixed', async () => {

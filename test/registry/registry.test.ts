@@ -9,6 +9,7 @@ import { Registry } from '../../src/registry/index.js';
 import { BerthError } from '../../src/errors/index.js';
 import { artifactsPath } from '../../src/config/index.js';
 import { fixtureModel, storeTargets } from '../helpers/targets.js';
+import { refusalOf } from '../helpers/refusals.js';
 
 const V1 = fixtureModel('breast_cancer_v1.onnx');
 const V2 = fixtureModel('breast_cancer_v2.onnx');
@@ -18,16 +19,6 @@ const ACTOR = 'test:alice';
 
 function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
-
-async function refusal(promise: Promise<unknown>): Promise<BerthError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof BerthError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal, but the call succeeded');
 }
 
 function blobs(berth: Berth): string[] {
@@ -106,13 +97,13 @@ describe.each(storeTargets())('registry on $engine', (target) => {
     const text = tempFile('t.onnx', 'this is not a model');
     const empty = tempFile('e.onnx', '');
     for (const file of [truncated, text]) {
-      const err = await refusal(berth.registry.registerVersion({ model: 'broken', file }, ACTOR));
+      const err = await refusalOf(berth.registry.registerVersion({ model: 'broken', file }, ACTOR));
       expect(err.code).toBe('invalid_onnx');
       expect(err.status).toBe(422);
       expect(err.message).toMatch(/not a model onnxruntime can load/);
     }
-    expect((await refusal(berth.registry.registerVersion({ model: 'broken', file: empty }, ACTOR))).code).toBe('invalid_onnx');
-    expect((await refusal(berth.registry.getModel('broken'))).code).toBe('not_found');
+    expect((await refusalOf(berth.registry.registerVersion({ model: 'broken', file: empty }, ACTOR))).code).toBe('invalid_onnx');
+    expect((await refusalOf(berth.registry.getModel('broken'))).code).toBe('not_found');
     expect(blobs(berth)).toEqual(before);
     expect((await berth.registry.audit({ limit: 1000 })).length).toBe(auditBefore);
   });
@@ -121,68 +112,68 @@ describe.each(storeTargets())('registry on $engine', (target) => {
     const before = blobs(berth);
     const wrongName = structuredClone(CARD_V1) as { inputs: Array<{ name: string }> };
     wrongName.inputs[0]!.name = 'x';
-    let err = await refusal(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: wrongName }, ACTOR));
+    let err = await refusalOf(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: wrongName }, ACTOR));
     expect(err.code).toBe('card_mismatch');
     expect(err.message).toContain("input 'x' is in the card but not in the graph");
     expect(err.message).toContain("graph input 'features' is not described in the card");
 
     const fewerFeatures = structuredClone(CARD_V1) as { inputs: Array<{ features: unknown[] }> };
     fewerFeatures.inputs[0]!.features.pop();
-    err = await refusal(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: fewerFeatures }, ACTOR));
+    err = await refusalOf(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: fewerFeatures }, ACTOR));
     expect(err.message).toContain('dimension 1 is 29 in the card but 30 in the graph');
 
     const wrongType = { task: 'regression', inputs: [{ name: 'features', kind: 'tensor', dtype: 'int64', shape: [-1, 30] }], outputs: [{ name: 'probabilities' }] };
-    err = await refusal(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: wrongType }, ACTOR));
+    err = await refusalOf(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: wrongType }, ACTOR));
     expect(err.message).toContain("input 'features': card says element type int64, graph says float32");
 
     const wrongRank = { task: 'regression', inputs: [{ name: 'features', kind: 'tensor', dtype: 'float32', shape: [-1, 5, 6] }], outputs: [{ name: 'probabilities' }] };
-    err = await refusal(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: wrongRank }, ACTOR));
+    err = await refusalOf(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: wrongRank }, ACTOR));
     expect(err.message).toContain('card declares rank 3');
 
     const badLabels = structuredClone(CARD_V1) as { outputs: Array<{ labels: string[] }> };
     badLabels.outputs[0]!.labels = ['a', 'b', 'c'];
-    err = await refusal(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: badLabels }, ACTOR));
+    err = await refusalOf(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: badLabels }, ACTOR));
     expect(err.message).toContain('card lists 3 labels but the graph gives 2 columns');
 
     const unknownOutput = structuredClone(CARD_V1) as { outputs: Array<{ name: string }> };
     unknownOutput.outputs[0]!.name = 'scores';
-    err = await refusal(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: unknownOutput }, ACTOR));
+    err = await refusalOf(berth.registry.registerVersion({ model: 'mismatch', file: V1, card: unknownOutput }, ACTOR));
     expect(err.message).toContain("output 'scores' is in the card but not in the graph");
 
-    expect((await refusal(berth.registry.getModel('mismatch'))).code).toBe('not_found');
+    expect((await refusalOf(berth.registry.getModel('mismatch'))).code).toBe('not_found');
     expect(blobs(berth)).toEqual(before);
   });
 
   it('refuses a malformed card with the field, the expectation and the value', async () => {
     const noTask = structuredClone(CARD_V1);
     delete noTask['task'];
-    let err = await refusal(berth.registry.registerVersion({ model: 'badcard', file: V1, card: noTask }, ACTOR));
+    let err = await refusalOf(berth.registry.registerVersion({ model: 'badcard', file: V1, card: noTask }, ACTOR));
     expect(err.code).toBe('invalid_input');
     expect(err.message).toContain("'task': expected a value, got nothing");
 
     const badMin = structuredClone(CARD_V1) as { inputs: Array<{ features: Array<{ min: unknown }> }> };
     badMin.inputs[0]!.features[2]!.min = 'zero';
-    err = await refusal(berth.registry.registerVersion({ model: 'badcard', file: V1, card: badMin }, ACTOR));
+    err = await refusalOf(berth.registry.registerVersion({ model: 'badcard', file: V1, card: badMin }, ACTOR));
     expect(err.message).toContain("'inputs.0.features.2.min'");
     expect(err.message).toContain('"zero"');
 
-    err = await refusal(berth.registry.registerVersion({ model: 'badcard', file: V1, card: '{"task": ' }, ACTOR));
+    err = await refusalOf(berth.registry.registerVersion({ model: 'badcard', file: V1, card: '{"task": ' }, ACTOR));
     expect(err.message).toMatch(/model card is not valid JSON/);
   });
 
   it('validates model names, aliases and tags', async () => {
     for (const name of ['', '-lead', 'has space', 'a/b', 'x'.repeat(129), 'ünïcode']) {
-      const err = await refusal(berth.registry.createModel({ name }, ACTOR));
+      const err = await refusalOf(berth.registry.createModel({ name }, ACTOR));
       expect(err.code).toBe('invalid_input');
       expect(err.message).toContain('model name must match');
     }
     await berth.registry.createModel({ name: 'A1.b_c-d', description: 'ok' }, ACTOR);
-    expect((await refusal(berth.registry.createModel({ name: 'A1.b_c-d' }, ACTOR))).code).toBe('conflict');
+    expect((await refusalOf(berth.registry.createModel({ name: 'A1.b_c-d' }, ACTOR))).code).toBe('conflict');
     for (const alias of ['Prod', '1st', 'has space', '']) {
-      expect((await refusal(berth.registry.setAlias('cancer', alias, 1, ACTOR))).message).toContain('alias must match');
+      expect((await refusalOf(berth.registry.setAlias('cancer', alias, 1, ACTOR))).message).toContain('alias must match');
     }
-    expect((await refusal(berth.registry.setModelTags('cancer', { 'bad\nkey': 'x' }, ACTOR))).code).toBe('invalid_input');
-    expect((await refusal(berth.registry.setModelTags('cancer', { k: 'x'.repeat(5001) }, ACTOR))).message).toContain('limit is 5000');
+    expect((await refusalOf(berth.registry.setModelTags('cancer', { 'bad\nkey': 'x' }, ACTOR))).code).toBe('invalid_input');
+    expect((await refusalOf(berth.registry.setModelTags('cancer', { k: 'x'.repeat(5001) }, ACTOR))).message).toContain('limit is 5000');
   });
 
   it('numbers versions 1..n and never reuses a deleted number', async () => {
@@ -207,7 +198,7 @@ describe.each(storeTargets())('registry on $engine', (target) => {
     move = await berth.registry.promote('cancer', 4, ACTOR);
     expect((await berth.registry.rollback('cancer', ACTOR)).to_version).toBe(2);
     expect((await berth.registry.rollback('cancer', ACTOR)).to_version).toBe(1);
-    const err = await refusal(berth.registry.rollback('cancer', ACTOR));
+    const err = await refusalOf(berth.registry.rollback('cancer', ACTOR));
     expect(err.code).toBe('conflict');
     expect(err.message).toContain('no earlier target');
     expect((await berth.registry.resolveVersion('cancer')).version).toBe(1);
@@ -230,19 +221,19 @@ describe.each(storeTargets())('registry on $engine', (target) => {
 
     const deleted = await berth.registry.deleteAlias('cancer', 'staging', ACTOR);
     expect(deleted).toMatchObject({ from_version: 4, to_version: null });
-    expect((await refusal(berth.registry.resolveVersion('cancer', { alias: 'staging' }))).code).toBe('not_found');
-    expect((await refusal(berth.registry.promote('cancer', 99, ACTOR))).code).toBe('not_found');
+    expect((await refusalOf(berth.registry.resolveVersion('cancer', { alias: 'staging' }))).code).toBe('not_found');
+    expect((await refusalOf(berth.registry.promote('cancer', 99, ACTOR))).code).toBe('not_found');
   });
 
   it('refuses to delete or archive an aliased version, and to point an alias at an archived one', async () => {
-    let err = await refusal(berth.registry.deleteVersion('cancer', 1, ACTOR));
+    let err = await refusalOf(berth.registry.deleteVersion('cancer', 1, ACTOR));
     expect(err.code).toBe('conflict');
     expect(err.message).toContain('target of alias(es) production');
-    err = await refusal(berth.registry.updateVersion('cancer', 1, { status: 'archived' }, ACTOR));
+    err = await refusalOf(berth.registry.updateVersion('cancer', 1, { status: 'archived' }, ACTOR));
     expect(err.code).toBe('conflict');
     const archived = await berth.registry.updateVersion('cancer', 4, { status: 'archived', description: 'superseded' }, ACTOR);
     expect(archived).toMatchObject({ status: 'archived', description: 'superseded' });
-    err = await refusal(berth.registry.promote('cancer', 4, ACTOR));
+    err = await refusalOf(berth.registry.promote('cancer', 4, ACTOR));
     expect(err.message).toContain('archived');
     await berth.registry.updateVersion('cancer', 4, { status: 'ready' }, ACTOR);
   });
@@ -253,7 +244,7 @@ describe.each(storeTargets())('registry on $engine', (target) => {
     await berth.registry.promote('rb', 1, ACTOR);
     await berth.registry.promote('rb', 2, ACTOR);
     await berth.registry.deleteVersion('rb', 1, ACTOR);
-    const err = await refusal(berth.registry.rollback('rb', ACTOR));
+    const err = await refusalOf(berth.registry.rollback('rb', ACTOR));
     expect(err.code).toBe('conflict');
     expect(err.message).toContain('version 1, was deleted');
     expect((await berth.registry.getModel('rb')).aliases).toEqual({ production: 2 });
@@ -291,7 +282,7 @@ describe.each(storeTargets())('registry on $engine', (target) => {
     flipped[100] = flipped[100]! ^ 0xff;
     writeFileSync(blob, flipped);
     try {
-      const err = await refusal(berth.registry.readArtifact('cancer', 2));
+      const err = await refusalOf(berth.registry.readArtifact('cancer', 2));
       expect(err.code).toBe('checksum_mismatch');
       expect(err.message).toContain('is corrupt');
       const chunks: Buffer[] = [];
@@ -311,14 +302,14 @@ describe.each(storeTargets())('registry on $engine', (target) => {
     await berth.registry.registerVersion({ model: 'doomed', file: V1, card: CARD_V1 }, ACTOR); // shares bytes with cancer v1
     const own = await berth.registry.registerVersion({ model: 'doomed', file: fixtureModel('tiny_cnn.onnx'), card: readFileSync(fixtureModel('tiny_cnn.card.json'), 'utf8') }, ACTOR);
     await berth.registry.promote('doomed', 2, ACTOR);
-    const err = await refusal(berth.registry.deleteModel('doomed', { force: false }, ACTOR));
+    const err = await refusalOf(berth.registry.deleteModel('doomed', { force: false }, ACTOR));
     expect(err.code).toBe('conflict');
     expect(err.message).toContain('pass force');
     const result = await berth.registry.deleteModel('doomed', { force: true }, ACTOR);
     expect(result).toEqual({ model: 'doomed', deleted_versions: [1, 2], removed_artifacts: [own.sha256] });
     expect(blobs(berth)).not.toContain(own.sha256);
     expect(blobs(berth)).toContain(sha256File(V1));
-    expect((await refusal(berth.registry.getModel('doomed'))).code).toBe('not_found');
+    expect((await refusalOf(berth.registry.getModel('doomed'))).code).toBe('not_found');
   });
 
   it('stores the blob again when a concurrent cleanup removed it between upload and commit', async () => {

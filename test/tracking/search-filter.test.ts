@@ -13,16 +13,7 @@ import {
   type Comparison,
   type OrderBy,
 } from '../../src/tracking/search-filter.js';
-
-function refusal(fn: () => unknown): BerthError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof BerthError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal, got a result');
-}
+import { refusal } from '../helpers/refusals.js';
 
 const m = (key: string, comparator: Comparator, value: number): Comparison => ({ type: 'metric', key, comparator, value });
 const p = (key: string, comparator: Comparator, value: string): Comparison => ({ type: 'param', key, comparator, value });
