@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Berth } from '../context/index.js';
+import { readCsvRecords } from '../monitoring/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEMO_MODEL = 'breast-cancer';
@@ -20,6 +21,9 @@ export async function seedDemo(berth: Berth): Promise<boolean> {
     'berth:demo',
   );
   await berth.registry.promote(DEMO_MODEL, version.version, 'berth:demo', { reason: 'demo model registered on first start' });
+  // Its training data becomes the drift reference, so /v1/models/breast-cancer/drift works from the start.
+  const csv = readFileSync(path.join(ROOT, 'data', 'breast_cancer.csv'), 'utf8');
+  await berth.monitoring.references.set(DEMO_MODEL, version.version, await readCsvRecords(csv, 'data/breast_cancer.csv'), 'data/breast_cancer.csv', 'berth:demo');
   return true;
 }
 

@@ -1,5 +1,6 @@
 import type { BerthApi } from '../client/index.js';
 import type { Berth } from '../context/index.js';
+import { readCsvRecords, referenceView } from '../monitoring/index.js';
 
 /**
  * The CLI's local mode: the same registry calls the REST handlers make, on the store this machine is
@@ -23,6 +24,11 @@ export function localApi(berth: Berth, actor: string): BerthApi {
     setVersionTags: (name, version, tags) => r.setVersionTags(name, version, tags, actor),
     deleteVersionTag: (name, version, key) => r.deleteVersionTags(name, version, [key], actor),
     compare: (name, a, b) => r.compare(name, a, b),
+    setReference: async (name, version, csv, source) => referenceView(await berth.monitoring.references.set(name, version, await readCsvRecords(csv, source), source, actor)),
+    monitoringSummary: (name, query = {}) => berth.monitoring.summary(name, query),
+    listAlerts: (query = {}) => berth.monitoring.alerts.list(query),
+    listAlertRules: () => berth.monitoring.alerts.rules(),
+    recordFeedback: (items) => berth.monitoring.feedback.record(items),
     listAliases: (name) => r.listAliases(name),
     aliasHistory: (name, alias) => r.aliasHistory(name, alias),
     setAlias: (name, alias, version, reason) => r.setAlias(name, alias, version, actor, reason),

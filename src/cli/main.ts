@@ -13,6 +13,8 @@ import { versionsCommand } from './commands/versions.js';
 import { experimentsCommand, runsCommand } from './commands/tracking.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { driftCommand } from './commands/drift.js';
+import { alertsCommand, feedbackCommand, monitorCommand, predictionsCommand } from './commands/monitoring.js';
 
 export function buildProgram(): Command {
   const program = new Command('berth')
@@ -25,7 +27,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON instead of tables')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand(), experimentsCommand(), runsCommand(), datasetsCommand(), evaluateCommand()]) {
+  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand(), experimentsCommand(), runsCommand(), datasetsCommand(), evaluateCommand(), driftCommand(), predictionsCommand(), feedbackCommand(), monitorCommand(), alertsCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit exit-override so usage errors reach main() instead of exiting mid-flight.

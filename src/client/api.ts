@@ -13,6 +13,8 @@ import type {
   VersionView,
 } from '../registry/index.js';
 
+import type { AlertView, FeedbackResult, MonitoringSummary, ReferenceView, StoredRule } from '../monitoring/index.js';
+
 /** A registration as the client sends it: the same fields the registry takes. */
 export type RegisterVersionRequest = RegisterVersionInput;
 
@@ -50,4 +52,10 @@ export interface BerthApi {
   createKey(input: { name: string; scopes: string[] }): Promise<ApiKeyView & { key: string }>;
   listKeys(): Promise<ApiKeyView[]>;
   revokeKey(id: string): Promise<ApiKeyView>;
+  /** Sets a version's drift reference from CSV text (its training data). */
+  setReference(name: string, version: number, csv: string, source: string): Promise<ReferenceView>;
+  monitoringSummary(name: string, query?: { hours?: number | undefined }): Promise<MonitoringSummary>;
+  listAlerts(query?: { model?: string | undefined; state?: 'active' | 'pending' | 'firing' | 'resolved' | undefined; limit?: number | undefined }): Promise<AlertView[]>;
+  listAlertRules(): Promise<StoredRule[]>;
+  recordFeedback(items: unknown[]): Promise<FeedbackResult>;
 }

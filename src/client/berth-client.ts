@@ -14,6 +14,7 @@ import type {
   VersionStatus,
   VersionView,
 } from '../registry/index.js';
+import type { AlertView, FeedbackResult, MonitoringSummary, ReferenceView, StoredRule } from '../monitoring/index.js';
 import type { BerthApi, RegisterVersionRequest } from './api.js';
 
 export interface BerthClientOptions {
@@ -36,7 +37,7 @@ export class BerthClient implements BerthApi {
     this.base = options.url.replace(/\/+$/, '');
   }
 
-  async request<T>(method: string, route: string, opts: { query?: Query; json?: unknown; form?: FormData; bytes?: Uint8Array; raw?: boolean } = {}): Promise<T> {
+  async request<T>(method: string, route: string, opts: { query?: Query; json?: unknown; form?: FormData; bytes?: Uint8Array; csv?: string; headers?: Record<string, string>; raw?: boolean } = {}): Promise<T> {
     const url = new URL(this.base + route);
     for (const [key, value] of Object.entries(opts.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = {};
@@ -50,7 +51,11 @@ export class BerthClient implements BerthApi {
     } else if (opts.bytes) {
       headers['content-type'] = 'application/octet-stream';
       body = opts.bytes;
+    } else if (opts.csv !== undefined) {
+      headers['content-type'] = 'text/csv';
+      body = opts.csv;
     }
+    Object.assign(headers, opts.headers ?? {});
     let response: Response;
     try {
       response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000) });
@@ -165,6 +170,26 @@ export class BerthClient implements BerthApi {
   createKey(input: { name: string; scopes: string[] }): Promise<ApiKeyView & { key: string }> {
     return this.request('POST', '/v1/keys', { json: input });
   }
+  setReference(name: string, version: number, csv: string, source: string): Promise<ReferenceView> {
+    return this.request<ReferenceView>('PUT', `/v1/models/${seg(name)}/versions/${version}/reference`, { csv, headers: { 'x-berth-source': source } });
+  }
+
+  monitoringSummary(name: string, query: { hours?: number | undefined } = {}): Promise<MonitoringSummary> {
+    return this.request<MonitoringSummary>('GET', `/v1/models/${seg(name)}/monitoring`, { query });
+  }
+
+  async listAlerts(query: { model?: string | undefined; state?: 'active' | 'pending' | 'firing' | 'resolved' | undefined; limit?: number | undefined } = {}): Promise<AlertView[]> {
+    return (await this.request<{ alerts: AlertView[] }>('GET', '/v1/alerts', { query })).alerts;
+  }
+
+  async listAlertRules(): Promise<StoredRule[]> {
+    return (await this.request<{ rules: StoredRule[] }>('GET', '/v1/alerts/rules')).rules;
+  }
+
+  recordFeedback(items: unknown[]): Promise<FeedbackResult> {
+    return this.request<FeedbackResult>('POST', '/v1/feedback', { json: { items } });
+  }
+
   async listKeys(): Promise<ApiKeyView[]> {
     return (await this.request<{ keys: ApiKeyView[] }>('GET', '/v1/keys')).keys;
   }

@@ -1,3 +1,3 @@
-export { ConfigSchema, DEFAULTS, ENV_KEYS, type Config } from './schema.js';
+export { AlertRuleSchema, ConfigSchema, DEFAULTS, ENV_KEYS, Severity, type AlertRule, type Config } from './schema.js';
 export { loadConfig, describeConfig, sqliteFile, artifactsPath, type LoadConfigOptions, type LoadedConfig } from './load.js';
 export { BERTH_VERSION } from './version.js';

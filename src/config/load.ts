@@ -55,6 +55,7 @@ function coerce(dotted: string, raw: string | number): unknown {
   const text = raw.trim();
   if (type === 'integer' && /^-?\d+$/.test(text)) return Number(text);
   if (type === 'number' && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (type === 'boolean' && /^(true|false|1|0)$/i.test(text)) return /^(true|1)$/i.test(text);
   return raw;
 }
 
@@ -152,6 +153,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
       shown.database.url = '****';
     }
   }
+  for (const hook of shown.monitoring.webhooks) if (hook.secret) hook.secret = '****';
   return {
     ...shown,
     database: { kind: config.database.url ? 'postgres' : 'sqlite', ...shown.database, ...(config.database.url ? {} : { file: sqliteFile(config) }) },

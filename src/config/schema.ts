@@ -10,6 +10,46 @@ const LogLevel = Type.Union([
   Type.Literal('silent'),
 ]);
 
+export const Severity = Type.Union([Type.Literal('CRITICAL'), Type.Literal('WARNING'), Type.Literal('INFO')]);
+
+export const AlertMetric = Type.Union(
+  [
+    Type.Literal('accuracy'),
+    Type.Literal('accuracy_drop'),
+    Type.Literal('mae'),
+    Type.Literal('rmse'),
+    Type.Literal('error_rate'),
+    Type.Literal('refused_share'),
+    Type.Literal('latency_p95_ms'),
+    Type.Literal('latency_p99_ms'),
+    Type.Literal('drift_share'),
+    Type.Literal('feature_drift'),
+    Type.Literal('prediction_drift'),
+    Type.Literal('missing_share'),
+    Type.Literal('out_of_range_share'),
+    Type.Literal('unseen_category_share'),
+  ],
+  { description: 'accuracy_drop = card accuracy minus window accuracy (absolute); feature_drift = the drift score of `feature` (p-value tests: 1 - p).' },
+);
+
+/** One alert rule: `metric operator threshold` over the last `window_hours`, true for `for_seconds`. */
+export const AlertRuleSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_.:-]+$' }),
+    model: Type.String({ minLength: 1, maxLength: 250, description: "A model name, or '*' for every model." }),
+    metric: AlertMetric,
+    feature: Type.Optional(Type.String({ minLength: 1, maxLength: 250, description: 'For feature_drift and the data-quality shares: one feature (default: the worst).' })),
+    operator: Type.Union([Type.Literal('>'), Type.Literal('>='), Type.Literal('<'), Type.Literal('<=')]),
+    threshold: Type.Number(),
+    window_hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 366 })),
+    severity: Severity,
+    for_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86_400, description: 'The condition must hold this long before the alert fires.' })),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type AlertRule = Static<typeof AlertRuleSchema>;
+
 /** Every setting Berth reads, with its default. The README's configuration table mirrors this. */
 export const ConfigSchema = Type.Object(
   {
@@ -74,6 +114,47 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    monitoring: Type.Object(
+      {
+        enabled: Type.Boolean({ description: 'Log every prediction (inputs, outputs, latency) to the prediction log.' }),
+        log_inputs: Type.Boolean({ description: 'Keep request inputs in the log (drift and data quality need them).' }),
+        max_logged_input_bytes: Type.Integer({ minimum: 64, description: 'Inputs larger than this (as JSON) are logged as a size note only.' }),
+        flush_interval_ms: Type.Integer({ minimum: 10, maximum: 60_000, description: 'A logged prediction reaches the database at most this long after its response (plus one write).' }),
+        flush_max_rows: Type.Integer({ minimum: 1, maximum: 100_000, description: 'Rows per database write.' }),
+        max_queue_rows: Type.Integer({ minimum: 1, description: 'Predictions held in memory waiting for the database.' }),
+        overload: Type.Union([Type.Literal('drop'), Type.Literal('block')], {
+          description: 'When the queue is full: drop (count it, answer at once) or block the response up to block_timeout_ms, then drop.',
+        }),
+        block_timeout_ms: Type.Integer({ minimum: 0, maximum: 60_000 }),
+        retention_days: Type.Number({ minimum: 0, description: 'Delete predictions (and their feedback) older than this; 0 keeps them forever.' }),
+        window_hours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 366, description: 'Default window of summaries, drift and alert rules.' }),
+        max_window_rows: Type.Integer({ minimum: 100, description: 'Newest predictions read per window (summaries and drift say when they sampled).' }),
+        reference_sample: Type.Integer({ minimum: 100, maximum: 10_000_000, description: 'Numeric reference columns keep at most this many quantile points.' }),
+        evaluate_every_seconds: Type.Integer({ minimum: 1, maximum: 86_400, description: 'How often `berth serve` evaluates alert rules.' }),
+        min_samples: Type.Integer({ minimum: 1, description: 'Fewest labelled predictions (or requests) before a rule on a rate is evaluated.' }),
+        drift: Type.Object(
+          {
+            share: Type.Number({ minimum: 0, maximum: 1, description: 'Dataset drift when this share of features drifted.' }),
+            correction: Type.Union([Type.Literal('none'), Type.Literal('bonferroni'), Type.Literal('bh')]),
+            min_current_rows: Type.Integer({ minimum: 1, description: 'Fewer current rows than this: drift is not computed.' }),
+          },
+          { additionalProperties: false },
+        ),
+        default_rules: Type.Boolean({ description: 'Apply the built-in rules (accuracy drop, error rate, p99 latency, drift) to every model.' }),
+        rules: Type.Array(AlertRuleSchema, { description: 'Alert rules; more can be created through the API.' }),
+        webhooks: Type.Array(
+          Type.Object(
+            {
+              url: Type.String({ pattern: '^https?://' }),
+              secret: Type.Optional(Type.String({ minLength: 1, description: 'HMAC-SHA256 key: X-Berth-Signature: sha256=<hex of body>.' })),
+              min_severity: Type.Optional(Severity),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
     log: Type.Object({ level: LogLevel }, { additionalProperties: false }),
   },
   { additionalProperties: false },
@@ -103,6 +184,26 @@ export const DEFAULTS: Config = {
     max_loaded_versions: 16,
     watch_interval_ms: 500,
   },
+  monitoring: {
+    enabled: true,
+    log_inputs: true,
+    max_logged_input_bytes: 64 * 1024,
+    flush_interval_ms: 200,
+    flush_max_rows: 5000,
+    max_queue_rows: 100_000,
+    overload: 'drop',
+    block_timeout_ms: 100,
+    retention_days: 30,
+    window_hours: 24,
+    max_window_rows: 200_000,
+    reference_sample: 10_000,
+    evaluate_every_seconds: 60,
+    min_samples: 30,
+    drift: { share: 0.5, correction: 'none', min_current_rows: 30 },
+    default_rules: true,
+    rules: [],
+    webhooks: [],
+  },
   log: { level: 'info' },
 };
 
@@ -124,4 +225,8 @@ export const ENV_KEYS: Record<string, string> = {
   BERTH_MAX_BATCH_SIZE: 'inference.max_batch_size',
   BERTH_MAX_QUEUE_DELAY_US: 'inference.max_queue_delay_us',
   BERTH_WATCH_INTERVAL_MS: 'inference.watch_interval_ms',
+  BERTH_MONITORING_ENABLED: 'monitoring.enabled',
+  BERTH_FLUSH_INTERVAL_MS: 'monitoring.flush_interval_ms',
+  BERTH_RETENTION_DAYS: 'monitoring.retention_days',
+  BERTH_EVALUATE_EVERY_SECONDS: 'monitoring.evaluate_every_seconds',
 };

@@ -6,6 +6,7 @@ import { Registry } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { RunArtifacts, TrackingStore } from '../tracking/index.js';
 import { DatasetRegistry } from '../datasets/index.js';
+import { Monitoring } from '../monitoring/index.js';
 
 /** Everything a Berth process works with, wired from one Config. The CLI and the server both start here. */
 export interface Berth {
@@ -17,6 +18,8 @@ export interface Berth {
   tracking: TrackingStore;
   runArtifacts: RunArtifacts;
   datasets: DatasetRegistry;
+  monitoring: Monitoring;
+  /** Flushes the prediction log, stops schedules, closes the store. */
   close(): Promise<void>;
 }
 
@@ -36,5 +39,23 @@ export async function openBerth(config: Config): Promise<Berth> {
   const tracking = new TrackingStore(store.db);
   const runArtifacts = new RunArtifacts(store.db, artifacts);
   const datasets = new DatasetRegistry(store.db, artifacts, config.registry.max_dataset_bytes);
-  return { config, store, artifacts, registry, keys, tracking, runArtifacts, datasets, close: () => store.close() };
+  const monitoring = new Monitoring(store.db, registry, config);
+  return {
+    config,
+    store,
+    artifacts,
+    registry,
+    keys,
+    tracking,
+    runArtifacts,
+    datasets,
+    monitoring,
+    close: async () => {
+      try {
+        await monitoring.close();
+      } finally {
+        await store.close();
+      }
+    },
+  };
 }

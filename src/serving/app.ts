@@ -8,6 +8,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { BERTH_VERSION } from '../config/index.js';
 import type { Berth } from '../context/index.js';
 import type { ModelManager } from '../inference/index.js';
+import type { PredictionLog } from '../monitoring/index.js';
+import { monitoringRoutes } from './routes/monitoring-routes.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import type { ServingMetrics } from './metrics.js';
@@ -28,6 +30,8 @@ export interface AppOptions {
   metrics: ServingMetrics;
   /** True once the models were loaded at start (for /ready). */
   isStarted: () => boolean;
+  /** The prediction log writer (absent when monitoring.enabled is false). */
+  log?: PredictionLog | undefined;
   /** Fastify/pino logging; false in tests. */
   logger?: boolean;
 }
@@ -87,14 +91,16 @@ export async function buildApp(berth: Berth, options: AppOptions): Promise<Fasti
     metrics: options.metrics,
     maxInstances: config.inference.max_instances,
     maxImageBytes: config.inference.max_image_bytes,
+    log: options.log,
   });
+  await app.register(monitoringRoutes, { prefix: '/v1', monitoring: berth.monitoring, registry: berth.registry, maxReferenceBytes: config.registry.max_dataset_bytes });
   await app.register(keysRoutes, { prefix: '/v1', keys: berth.keys });
   const tracking = { tracking: berth.tracking, artifacts: berth.runArtifacts, db: berth.store.db, maxArtifactBytes: config.registry.max_model_bytes };
   await app.register(mlflowRoutes, { prefix: '/api/2.0/mlflow', ...tracking });
   await app.register(mlflowArtifactRoutes, { prefix: '/api/2.0/mlflow-artifacts', ...tracking });
   await app.register(trackingRoutes, { prefix: '/v1', tracking: berth.tracking });
   await app.register(datasetRoutes, { prefix: '/v1', datasets: berth.datasets, tmpDir: path.join(config.home, 'tmp', 'uploads'), maxBytes: config.registry.max_dataset_bytes });
-  await app.register(oipRoutes, { prefix: '/v2', manager: options.manager, registry: berth.registry, metrics: options.metrics, isReady: options.isStarted });
+  await app.register(oipRoutes, { prefix: '/v2', manager: options.manager, registry: berth.registry, metrics: options.metrics, isReady: options.isStarted, log: options.log });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

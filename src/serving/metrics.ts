@@ -54,7 +54,61 @@ export class ServingMetrics {
     registers: [this.registry],
   });
 
-  constructor(manager: () => ModelManager | undefined) {
+  readonly logWritten = new client.Counter({
+    name: 'berth_prediction_log_written_total',
+    help: 'Predictions written to the prediction log.',
+    registers: [this.registry],
+  });
+  readonly logDropped = new client.Counter({
+    name: 'berth_prediction_log_dropped_total',
+    help: 'Predictions not logged because the log queue was full (monitoring.overload).',
+    registers: [this.registry],
+  });
+  readonly logWriteErrors = new client.Counter({
+    name: 'berth_prediction_log_write_errors_total',
+    help: 'Failed prediction-log writes (the rows stay queued and are retried).',
+    registers: [this.registry],
+  });
+  readonly driftShare = new client.Gauge({
+    name: 'berth_drift_share',
+    help: 'Share of features drifted in the monitoring window, per version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+  readonly driftScore = new client.Gauge({
+    name: 'berth_drift_score',
+    help: 'Per-feature drift score in the monitoring window: the p-value of a test or the distance.',
+    labelNames: ['model', 'version', 'feature', 'method'] as const,
+    registers: [this.registry],
+  });
+  readonly dataQuality = new client.Gauge({
+    name: 'berth_data_quality_share',
+    help: 'Data-quality shares in the monitoring window (missing, out_of_range, unseen_category, type_error, non_finite, refused).',
+    labelNames: ['model', 'version', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly accuracy = new client.Gauge({
+    name: 'berth_model_accuracy',
+    help: 'Accuracy on labelled predictions (feedback) in the monitoring window.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+  readonly alertsFiring = new client.Gauge({
+    name: 'berth_alerts_firing',
+    help: 'Alerts firing now, by model and severity.',
+    labelNames: ['model', 'severity'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(manager: () => ModelManager | undefined, logQueue: () => number = () => 0) {
+    new client.Gauge({
+      name: 'berth_prediction_log_queue_rows',
+      help: 'Predictions waiting in memory for the prediction-log writer.',
+      registers: [this.registry],
+      collect() {
+        this.set(logQueue());
+      },
+    });
     const registry = this.registry;
     new client.Gauge({
       name: 'berth_inference_pending_rows',

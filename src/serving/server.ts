@@ -18,7 +18,7 @@ export interface RunningServer {
  * API key exists, so a fresh install is never exposed without authentication. Closing stops taking
  * requests, lets in-flight ones finish, then unloads the models.
  */
-export async function startServer(berth: Berth, opts: { host?: string; port?: number; logger?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(berth: Berth, opts: { host?: string; port?: number; logger?: boolean; schedule?: boolean } = {}): Promise<RunningServer> {
   const host = opts.host ?? berth.config.server.host;
   const port = opts.port ?? berth.config.server.port;
   const loopback = isLoopback(host);
@@ -29,7 +29,15 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
     );
   }
   let manager: ModelManager | undefined;
-  const metrics = new ServingMetrics(() => manager);
+  const log = berth.monitoring.startLog({
+    onWritten: (n) => metrics.logWritten.inc(n),
+    onDrop: (n) => metrics.logDropped.inc(n),
+    onWriteError: (err) => {
+      metrics.logWriteErrors.inc();
+      app.log.error({ err }, 'prediction log write failed; the rows stay queued and are retried');
+    },
+  });
+  const metrics = new ServingMetrics(() => manager, () => log?.stats().queued ?? 0);
   let started = false;
   manager = new ModelManager(berth.registry, berth.config.inference, {
     onSwap: (e) => {
@@ -41,9 +49,10 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
       app.log.error({ loadError: e }, `could not load ${e.model} v${e.version}; the previous version keeps serving`);
     },
   });
-  const app = await buildApp(berth, { loopback, manager, metrics, isStarted: () => started, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
+  const app = await buildApp(berth, { loopback, manager, metrics, log, isStarted: () => started, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
   await manager.start();
   started = true;
+  if (opts.schedule !== false) startMonitoringSchedule(berth, app, metrics);
   await app.listen({ host, port });
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
@@ -55,7 +64,42 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
     manager: serving,
     close: async () => {
       await app.close();
+      // In-flight requests are done: everything they logged is queued, and close() writes it.
+      await berth.monitoring.close();
       await serving.stop();
     },
   };
+}
+
+/** Alert evaluation and retention on a schedule, feeding the drift, data-quality and alert gauges. */
+function startMonitoringSchedule(berth: Berth, app: FastifyInstance, metrics: ServingMetrics): void {
+  berth.monitoring.startSchedule({
+    log: (event) => {
+      const a = event.alert;
+      const line = `alert ${event.kind}: [${a.severity}] ${a.rule}: ${a.message}`;
+      if (event.kind === 'fired' && a.severity !== 'INFO') app.log.warn({ alert: a }, line);
+      else app.log.info({ alert: a }, line);
+    },
+    onWebhookFailure: (target, event, error) => app.log.error({ webhook: target.url, alert: event.alert.id }, `webhook delivery failed after retries: ${error}`),
+    onError: (err) => app.log.error({ err }, 'monitoring evaluation failed'),
+    onWindow: (model, w) => {
+      const version = String(w.version);
+      if (w.drift) {
+        metrics.driftShare.set({ model, version }, w.drift.share);
+        for (const c of w.drift.columns) metrics.driftScore.set({ model, version, feature: c.column, method: c.method }, c.score);
+      }
+      if (w.data_quality) {
+        const dq = w.data_quality;
+        for (const [kind, value] of [['missing', dq.missing_share], ['out_of_range', dq.out_of_range_share], ['unseen_category', dq.unseen_category_share], ['type_error', dq.type_error_share], ['non_finite', dq.non_finite_share]] as const) {
+          metrics.dataQuality.set({ model, version, kind }, value);
+        }
+      }
+      metrics.dataQuality.set({ model, version, kind: 'refused' }, w.refused_share);
+      if (w.performance?.accuracy !== undefined) metrics.accuracy.set({ model, version }, w.performance.accuracy);
+    },
+    onAlerts: (active) => {
+      metrics.alertsFiring.reset();
+      for (const a of active) if (a.state === 'firing') metrics.alertsFiring.inc({ model: a.model, severity: a.severity });
+    },
+  });
 }

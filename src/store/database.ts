@@ -208,6 +208,77 @@ export interface Database {
   run_artifacts: RunArtifactsTable;
   dataset_names: DatasetNamesTable;
   dataset_versions: DatasetVersionsTable;
+  predictions: PredictionsTable;
+  prediction_feedback: PredictionFeedbackTable;
+  drift_references: DriftReferencesTable;
+  alert_rules: AlertRulesTable;
+  alerts: AlertsTable;
+}
+
+/** One served (or refused) prediction; `inputs`/`outputs` are JSON text. Times are epoch ms. */
+export interface PredictionsTable {
+  id: string;
+  ts: number;
+  model: string;
+  version: number | null;
+  variant: string | null;
+  abtest: string | null;
+  subject: string | null;
+  /** predict | batch | invocations | oip */
+  endpoint: string;
+  /** HTTP status the request was answered with (200 for a served prediction). */
+  status: number;
+  error_code: string | null;
+  error: string | null;
+  latency_ms: number;
+  inputs: string | null;
+  outputs: string | null;
+}
+
+export interface PredictionFeedbackTable {
+  prediction_id: string;
+  /** JSON: a class label (string) or a number (regression). */
+  label: string;
+  ts: number;
+  received_at: number;
+}
+
+export interface DriftReferencesTable {
+  model: string;
+  version: number;
+  rows: number;
+  /** Where the reference came from (file name, dataset version). */
+  source: string;
+  /** JSON ReferenceSketch. */
+  sketch: string;
+  /** JSON: the model's predictions on the reference (label counts, confidence sample, value sample). */
+  predictions: string;
+  created_at: number;
+}
+
+export interface AlertRulesTable {
+  id: Generated<number>;
+  name: string;
+  /** JSON AlertRule. */
+  rule: string;
+  created_at: number;
+}
+
+export interface AlertsTable {
+  id: Generated<number>;
+  rule: string;
+  model: string;
+  version: number;
+  severity: string;
+  metric: string;
+  state: 'pending' | 'firing' | 'resolved';
+  value: number | null;
+  threshold: number;
+  message: string;
+  started_at: number;
+  fired_at: number | null;
+  resolved_at: number | null;
+  updated_at: number;
 }
 
 export type ModelRow = Selectable<ModelsTable>;

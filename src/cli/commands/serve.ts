@@ -61,9 +61,9 @@ export function serveCommand(): Command {
         });
         return;
       }
-      // A cluster worker: serve, and tell the primary where.
+      // A cluster worker: serve, and tell the primary where. Worker 0 alone runs the alert schedule.
       const berth = await openBerth(config);
-      const server = await startServer(berth);
+      const server = await startServer(berth, { schedule: process.env['BERTH_WORKER_INDEX'] === '0' });
       process.send?.({ listening: server.url });
       onSignals(async () => {
         await server.close();
@@ -76,8 +76,10 @@ export function serveCommand(): Command {
 async function runPrimary(config: Config, models: string[], demo: boolean): Promise<void> {
   let url: string | undefined;
   let stopping = false;
-  const fork = () => {
-    const worker = cluster.fork();
+  const indexOf = new Map<number, number>();
+  const fork = (index: number) => {
+    const worker = cluster.fork({ BERTH_WORKER_INDEX: String(index) });
+    indexOf.set(worker.id, index);
     worker.on('message', (msg: { listening?: string }) => {
       if (msg.listening && !url) {
         url = msg.listening;
@@ -85,11 +87,11 @@ async function runPrimary(config: Config, models: string[], demo: boolean): Prom
       }
     });
   };
-  for (let i = 0; i < config.server.workers; i++) fork();
+  for (let i = 0; i < config.server.workers; i++) fork(i);
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
-    fork();
+    fork(indexOf.get(worker.id) ?? 0);
   });
   onSignals(async () => {
     stopping = true;

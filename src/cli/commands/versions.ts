@@ -1,8 +1,18 @@
+import { BerthError } from '../../errors/index.js';
+import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { VersionStatus, VersionView } from '../../registry/index.js';
 import { output, withApi } from '../context.js';
 import { humanBytes, parsePairs, shortTime } from '../output.js';
+
+function readReference(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new BerthError('invalid_input', `cannot read reference file ${file}: ${(err as Error).message}`);
+  }
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -41,7 +51,8 @@ export function versionsCommand(): Command {
     .option('--source-run <id>', 'tracking run that produced it')
     .option('--source-dataset <hash>', 'dataset it was trained on (e.g. sha256:...)')
     .option('-t, --tag <key=value...>', 'tags')
-    .action(async (name: string, opts: { onnx: string; card?: string; description?: string; sourceRun?: string; sourceDataset?: string; tag?: string[] }, cmd: Command) => {
+    .option('--reference <file.csv>', 'training data (CSV) to precompute the drift reference from')
+    .action(async (name: string, opts: { onnx: string; card?: string; description?: string; sourceRun?: string; sourceDataset?: string; tag?: string[]; reference?: string }, cmd: Command) => {
       let card: string | undefined;
       if (opts.card) {
         try {
@@ -53,7 +64,24 @@ export function versionsCommand(): Command {
       const v = await withApi(cmd, (api) =>
         api.registerVersion({ model: name, file: opts.onnx, card, description: opts.description, source_run: opts.sourceRun, source_dataset: opts.sourceDataset, tags: parsePairs(opts.tag) }),
       );
-      output(cmd).result(v, () => output(cmd).line(`registered ${v.model} v${v.version} (sha256 ${v.sha256.slice(0, 12)}, ${humanBytes(v.size_bytes)})${v.card.derived ? '; card derived from the graph' : ''}`));
+      const reference = opts.reference ? await withApi(cmd, (api) => api.setReference(name, v.version, readReference(opts.reference!), path.basename(opts.reference!))) : undefined;
+      output(cmd).result(reference ? { ...v, reference } : v, () => {
+        output(cmd).line(`registered ${v.model} v${v.version} (sha256 ${v.sha256.slice(0, 12)}, ${humanBytes(v.size_bytes)})${v.card.derived ? '; card derived from the graph' : ''}`);
+        if (reference) output(cmd).line(`drift reference: ${reference.rows} rows of ${reference.source}, ${reference.columns.length} features`);
+      });
+    });
+
+  versions
+    .command('reference <name> <version> <file>')
+    .description("set a version's drift reference from its training data (CSV); precomputed once, reports never re-read it")
+    .action(async (name: string, version: string, file: string, _opts: unknown, cmd: Command) => {
+      const ref = await withApi(cmd, (api) => api.setReference(name, positiveInt(version), readReference(file), path.basename(file)));
+      const out = output(cmd);
+      out.result(ref, () => {
+        out.line(`${ref.model} v${ref.version}: drift reference of ${ref.rows} rows from ${ref.source}${ref.sampled ? ` (numeric columns sketched to ${ref.max_sample} quantiles)` : ''}`);
+        out.table(['feature', 'kind', 'unique', 'missing'], ref.columns.map((c) => [c.name, c.kind, c.unique, c.missing]));
+        if (ref.predictions.label_counts) out.line(`predicted labels on the reference: ${Object.entries(ref.predictions.label_counts).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+      });
     });
 
   versions

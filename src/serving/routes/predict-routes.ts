@@ -5,6 +5,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import Type from 'typebox';
 import { BerthError, describeValue, isBerthError } from '../../errors/index.js';
 import type { EncodedRows, ImageUploads, LoadedModel, ModelManager, Prediction } from '../../inference/index.js';
+import type { PredictionLog, PredictionRecord } from '../../monitoring/index.js';
 import { errorResponses, ModelParams } from '../schemas.js';
 import type { ServingMetrics } from '../metrics.js';
 
@@ -13,6 +14,24 @@ export interface PredictRoutesOptions {
   metrics: ServingMetrics;
   maxInstances: number;
   maxImageBytes: number;
+  /** The prediction log; absent when monitoring.enabled is false. */
+  log?: PredictionLog | undefined;
+}
+
+type Endpoint = PredictionRecord['endpoint'];
+
+/** What a request logs: which endpoint, whose subject, and the instances as sent (read only on failure). */
+interface LogContext {
+  endpoint: Endpoint;
+  subject: string | null;
+  inputs: () => unknown;
+}
+
+/** The subject of a request: the X-Berth-Subject header (A/B assignment and per-subject queries use it). */
+export function subjectOf(request: FastifyRequest): string | null {
+  const header = request.headers['x-berth-subject'];
+  const value = Array.isArray(header) ? header[0] : header;
+  return typeof value === 'string' && value.length > 0 ? value.slice(0, 256) : null;
 }
 
 const Selector = Type.Object(
@@ -117,14 +136,46 @@ function mlflowValue(p: Prediction): unknown {
 
 export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoutesOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { manager, metrics } = opts;
+  const { manager, metrics, log } = opts;
+
+  /** Hands served predictions to the log writer; never waits on the database (see PredictionLog). */
+  function logServed(ctx: LogContext, model: LoadedModel, instances: readonly unknown[], predictions: ReadonlyArray<Prediction | null>, seconds: number): void | Promise<void> {
+    if (!log) return;
+    const ts = Date.now();
+    const latency = Math.round(seconds * 1e6) / 1e3;
+    const records: PredictionRecord[] = [];
+    predictions.forEach((p, i) => {
+      if (p) records.push({ id: p.id, ts, model: model.name, version: model.version.version, subject: ctx.subject, endpoint: ctx.endpoint, status: 200, latency_ms: latency, inputs: instances[i], outputs: p });
+    });
+    return log.append(records);
+  }
+
+  function logRefused(ctx: LogContext, model: LoadedModel, inputs: unknown, err: unknown, seconds: number): void {
+    if (!log) return;
+    const status = isBerthError(err) ? err.status : 500;
+    void log.append([
+      {
+        id: randomUUID(),
+        ts: Date.now(),
+        model: model.name,
+        version: model.version.version,
+        subject: ctx.subject,
+        endpoint: ctx.endpoint,
+        status,
+        error_code: isBerthError(err) ? err.code : 'internal',
+        error: err instanceof Error ? err.message : String(err),
+        latency_ms: Math.round(seconds * 1e6) / 1e3,
+        inputs,
+      },
+    ]);
+  }
 
   // Only JSON, CSV (batch, invocations) and multipart (images) are inputs here; plain text is a mistake.
   fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   /** Acquires the version, runs `work`, and records the outcome in metrics whatever happens. */
-  async function withModel<T>(name: string, q: Selection, work: (model: LoadedModel) => Promise<T>): Promise<{ model: LoadedModel; result: T; seconds: number }> {
+  async function withModel<T>(name: string, q: Selection, ctx: LogContext, work: (model: LoadedModel) => Promise<T>): Promise<{ model: LoadedModel; result: T; seconds: number }> {
     const started = performance.now();
     if (q.version !== undefined && q.alias !== undefined) throw new BerthError('invalid_input', 'give either ?version or ?alias, not both');
     const model = await manager.acquire(name, { version: q.version, alias: q.alias });
@@ -137,6 +188,7 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
       return { model, result, seconds };
     } catch (err) {
       metrics.requests.inc({ model: name, version, status: isBerthError(err) ? err.code : 'internal' });
+      logRefused(ctx, model, ctx.inputs(), err, (performance.now() - started) / 1000);
       throw err;
     } finally {
       model.release();
@@ -223,8 +275,11 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
       topK ??= body.parameters?.top_k;
     }
     checkCount(instances.length);
-    const { model, result, seconds } = await withModel(request.params.name, q, (m) => m.predict(instances, { topK }, uploads));
+    const ctx: LogContext = { endpoint: 'predict', subject: subjectOf(request), inputs: () => (instances.length === 1 ? instances[0] : { instances }) };
+    const { model, result, seconds } = await withModel(request.params.name, q, ctx, (m) => m.predict(instances, { topK }, uploads));
     observeBatch(model.name, model.version.version, instances.length, result.batchRows, result.queuedSeconds);
+    const pending = logServed(ctx, model, instances, result.predictions, seconds);
+    if (pending) await pending;
     return { id: randomUUID(), model: model.name, version: model.version.version, predictions: result.predictions, latency_ms: Math.round(seconds * 1e6) / 1e3 };
   });
 
@@ -252,7 +307,9 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     },
   }, async (request) => {
     const q = request.query;
-    const { model, result, seconds } = await withModel(request.params.name, q, async (m) => {
+    const ctx: LogContext = { endpoint: 'batch', subject: subjectOf(request), inputs: () => undefined };
+    let batchRows: unknown[] = [];
+    const { model, result, seconds } = await withModel(request.params.name, q, ctx, async (m) => {
       let rows: unknown[];
       if (typeof request.body === 'string') {
         if (!String(request.headers['content-type']).startsWith('text/csv')) throw new BerthError('unsupported_media_type', 'batch bodies are application/json or text/csv');
@@ -261,6 +318,7 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
       else if (isPlainObject(request.body) && Array.isArray(request.body['instances']) && Object.keys(request.body).length === 1) rows = request.body['instances'];
       else throw new BerthError('invalid_input', 'body must be {"instances": [...]} (JSON) or CSV with a header row (text/csv)');
       checkCount(rows.length);
+      batchRows = rows;
       // Rows are encoded one by one so a bad row is reported by index instead of failing the rest.
       const good: Array<{ row: number; encoded: EncodedRows }> = [];
       const errors: Array<{ row: number; code: string; message: string }> = [];
@@ -281,6 +339,9 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
       }
       return { predictions, errors, rows: rows.length };
     });
+    const pending = logServed(ctx, model, batchRows, result.predictions, seconds);
+    for (const e of result.errors) logRefused(ctx, model, batchRows[e.row], new BerthError(e.code as 'invalid_input', e.message), seconds);
+    if (pending) await pending;
     return {
       id: randomUUID(),
       model: model.name,
@@ -308,12 +369,16 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     if (contentType !== 'application/json' && contentType !== 'text/csv') {
       throw new BerthError('unsupported_media_type', `invocations take application/json or text/csv, got '${contentType || 'none'}'`);
     }
-    const { model, result } = await withModel(request.params.name, request.query, async (m) => {
-      const instances = typeof request.body === 'string' ? csvRecords(request.body, m) : mlflowInstances(request.body, m);
+    const ctx: LogContext = { endpoint: 'invocations', subject: subjectOf(request), inputs: () => undefined };
+    let instances: unknown[] = [];
+    const { model, result, seconds } = await withModel(request.params.name, request.query, ctx, async (m) => {
+      instances = typeof request.body === 'string' ? csvRecords(request.body, m) : mlflowInstances(request.body, m);
       checkCount(instances.length);
       return m.predict(instances, {});
     });
     observeBatch(model.name, model.version.version, result.predictions.length, result.batchRows, result.queuedSeconds);
+    const pending = logServed(ctx, model, instances, result.predictions, seconds);
+    if (pending) await pending;
     return { predictions: result.predictions.map(mlflowValue) };
   });
 }

@@ -3,6 +3,7 @@ import type { Engine } from '../engine.js';
 import { registryMigration } from './0001-registry.js';
 import { trackingMigration } from './0002-tracking.js';
 import { datasetsMigration } from './0003-datasets.js';
+import { monitoringMigration } from './0004-monitoring.js';
 
 /** Ordered, versioned migrations; names sort in the order they must run. Never edit a released one. */
 export function migrationsFor(engine: Engine): Record<string, Migration> {
@@ -10,5 +11,6 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0001-registry': registryMigration(engine),
     '0002-tracking': trackingMigration(engine),
     '0003-datasets': datasetsMigration(engine),
+    '0004-monitoring': monitoringMigration(engine),
   };
 }
