@@ -246,15 +246,15 @@ export class Alerts {
       await this.db.updateTable('alerts').set({ value, updated_at: now }).where('id', '=', open.id).execute();
       return undefined;
     }
-    const resolved = await this.transition(Number(open.id), open.state as 'pending' | 'firing', 'resolved', value, `${message} (resolved)`, now);
-    return open.state === 'firing' ? resolved : undefined;
+    // A pending alert that recovers never fired: it closes quietly, with no handler call.
+    return this.transition(Number(open.id), open.state as 'pending' | 'firing', 'resolved', value, `${message} (resolved)`, now, open.state === 'firing');
   }
 
   /** Moves an alert between states only if it is still in `from`, so one replica alone runs the handlers. */
-  private async transition(id: number, from: 'pending' | 'firing', to: 'firing' | 'resolved', value: number, message: string, now: number): Promise<AlertEvent | undefined> {
+  private async transition(id: number, from: 'pending' | 'firing', to: 'firing' | 'resolved', value: number, message: string, now: number, notify = true): Promise<AlertEvent | undefined> {
     const changes = to === 'firing' ? { state: to, value, message, fired_at: now, updated_at: now } : { state: to, value, message, resolved_at: now, updated_at: now };
     const result = await this.db.updateTable('alerts').set(changes).where('id', '=', id).where('state', '=', from).executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return undefined;
+    if (Number(result.numUpdatedRows) === 0 || !notify) return undefined;
     const row = await this.db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const event: AlertEvent = { kind: to === 'firing' ? 'fired' : 'resolved', alert: this.view(row) };
     await this.emit(event);
