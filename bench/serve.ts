@@ -2,7 +2,7 @@
  * npm run bench:serve — load test of the HTTP serving path with the demo model, 32 connections.
  * Starts `berth serve --demo` in a temp home as a separate process, runs each scenario with wrk when it is
  * installed (apt-get install wrk; a C load generator that is not itself the bottleneck) or autocannon,
- * and prints a table. As a ceiling it also measures a bare node:http server that only parses the same
+ * and prints a table, with the prediction log off and on (its cost must stay <= 10% of req/s). As a ceiling it also measures a bare node:http server that only parses the same
  * JSON and answers. Not part of `npm test`: numbers depend on the machine.
  *   BENCH_SECONDS=10 (per scenario)  BENCH_CONNECTIONS=32  BENCH_TOOL=wrk|autocannon
  */
@@ -113,13 +113,18 @@ async function main(): Promise<void> {
   const thousand = JSON.stringify({ instances: rows(1000) });
   const table: Row[] = [];
   for (const label of Object.keys(CEILINGS) as Array<keyof typeof CEILINGS>) table.push(await ceiling(label, single));
-  for (const [label, env] of [['inline executor', { BERTH_EXECUTOR: 'inline' }], ['worker-thread executor', { BERTH_EXECUTOR: 'worker' }]] as const) {
+  const servers = [
+    ['inline executor, prediction log off', { BERTH_EXECUTOR: 'inline', BERTH_MONITORING_ENABLED: 'false' }],
+    ['inline executor, prediction log on', { BERTH_EXECUTOR: 'inline' }],
+    ['worker-thread executor, prediction log on', { BERTH_EXECUTOR: 'worker' }],
+  ] as const;
+  for (const [label, env] of servers) {
     const server = await startServer(env);
     try {
       const predict = `${server.url}/v1/models/breast-cancer/predict`;
       await load('warm-up', predict, single, 1); // JIT and session warm-up, not reported
       table.push(await load(`single predict (${label})`, predict, single, 1));
-      if (label === 'inline executor') {
+      if (label === 'inline executor, prediction log on') {
         table.push(await load('batch of 1000 rows, /predict/batch', `${predict}/batch`, thousand, 1000, 4));
         table.push(await load('1000 instances, /predict', predict, thousand, 1000, 4));
       }
@@ -130,6 +135,9 @@ async function main(): Promise<void> {
   }
   console.log(`\nberth serving benchmark (${TOOL}): ${SECONDS}s per scenario, ${CONNECTIONS} connections (4 for 1000-row bodies), ${os.cpus().length} cores, node ${process.version}, 1 server process\n`);
   console.table(table);
+  const off = table.find((r) => r.scenario.includes('log off'))!['req/s'];
+  const on = table.find((r) => r.scenario === 'single predict (inline executor, prediction log on)')!['req/s'];
+  console.log(`prediction log cost: ${(((off - on) / off) * 100).toFixed(1)}% of single-predict req/s (target <= 10%)`);
 }
 
 main().catch((err) => {

@@ -3,9 +3,10 @@ import type { Kysely } from 'kysely';
 import type { AlertRule, Config } from '../config/index.js';
 import { BerthError } from '../errors/index.js';
 import type { Registry, VersionView } from '../registry/index.js';
-import type { Database } from '../store/index.js';
+import type { Database, StoreOptions } from '../store/index.js';
 import { Alerts, ruleValue, webhookHandler, type AlertEvent, type AlertHandler, type AlertView, type Severity, type WebhookTarget } from './alerts.js';
 import { Feedback } from './feedback.js';
+import { WorkerLogSink } from './log-writer.js';
 import { PredictionLog, type PredictionLogEvents } from './prediction-log.js';
 import { PredictionStore, type LoggedPrediction } from './prediction-store.js';
 import { DriftReferences } from './reference.js';
@@ -85,11 +86,16 @@ export class Monitoring {
     return this.writer;
   }
 
-  startLog(events: PredictionLogEvents = {}): PredictionLog | undefined {
+  /**
+   * Starts this process's log writer. With `store`, batches are written on a worker thread with its own
+   * connection (what `berth serve` does); without, on this thread.
+   */
+  startLog(events: PredictionLogEvents = {}, store?: StoreOptions): PredictionLog | undefined {
     const m = this.config.monitoring;
     if (!m.enabled) return undefined;
+    const serialize = { logInputs: m.log_inputs, maxInputBytes: m.max_logged_input_bytes };
     this.writer ??= new PredictionLog(
-      this.db,
+      store ? new WorkerLogSink(store, serialize) : this.db,
       { flushIntervalMs: m.flush_interval_ms, flushMaxRows: m.flush_max_rows, maxQueueRows: m.max_queue_rows, overload: m.overload, blockTimeoutMs: m.block_timeout_ms, logInputs: m.log_inputs, maxInputBytes: m.max_logged_input_bytes },
       events,
     );

@@ -17,6 +17,8 @@ export interface PredictionRecord {
   latency_ms: number;
   /** The instance as the client sent it (serialized at flush time, off the request path). */
   inputs?: unknown;
+  /** The instance as JSON text already (cut from the request body): stored as is, nothing to clone or serialize. */
+  inputsJson?: string;
   outputs?: unknown;
 }
 
@@ -63,11 +65,16 @@ export class PredictionLog {
   private waiters: Array<() => void> = [];
   private counters = { written: 0, dropped: 0, failed_writes: 0 };
 
+  private readonly sink: PredictionSink;
+
+  /** `target`: a database to write to on this thread, or a sink (e.g. the worker-thread writer). */
   constructor(
-    private readonly db: Kysely<Database>,
+    target: Kysely<Database> | PredictionSink,
     private readonly options: PredictionLogOptions,
     private readonly events: PredictionLogEvents = {},
-  ) {}
+  ) {
+    this.sink = 'write' in target && typeof target.write === 'function' && !('selectFrom' in target) ? target : directSink(target as Kysely<Database>, options);
+  }
 
   stats(): PredictionLogStats {
     return { ...this.counters, queued: this.queue.length };
@@ -151,7 +158,7 @@ export class PredictionLog {
     while (done < target && this.queue.length > 0) {
       const batch = this.queue.slice(0, this.options.flushMaxRows);
       try {
-        await this.write(batch);
+        await this.sink.write(batch);
       } catch (err) {
         this.counters.failed_writes++;
         this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(this.options.flushIntervalMs, this.backoffMs * 2));
@@ -174,61 +181,85 @@ export class PredictionLog {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.flush();
-        break;
-      } catch (err) {
-        if (attempt >= 4) {
-          this.drop(this.queue.length);
-          this.queue = [];
-          throw err;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.flush();
+          break;
+        } catch (err) {
+          if (attempt >= 4) {
+            this.drop(this.queue.length);
+            this.queue = [];
+            throw err;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
         }
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
       }
+    } finally {
+      for (const wake of this.waiters.splice(0)) wake();
+      await this.sink.close?.();
     }
-    for (const wake of this.waiters.splice(0)) wake();
   }
+}
 
-  private serializeInputs(inputs: unknown): string | null {
-    if (!this.options.logInputs || inputs === undefined) return null;
-    const text = JSON.stringify(inputs);
-    if (text === undefined) return null;
-    if (text.length > this.options.maxInputBytes) return JSON.stringify({ _omitted: `inputs of ${text.length} bytes exceed monitoring.max_logged_input_bytes (${this.options.maxInputBytes})` });
-    return text;
-  }
+/** Where batches go: a database on this thread, or a writer thread. Resolves once the rows are committed. */
+export interface PredictionSink {
+  write(batch: readonly PredictionRecord[]): Promise<void>;
+  close?(): Promise<void>;
+}
 
-  private async write(batch: readonly PredictionRecord[]): Promise<void> {
-    // One statement per batch: the rows travel as one JSON parameter (json_each / jsonb_array_elements),
-    // which is much faster than a VALUES list with a dozen parameters per row.
-    const payload = JSON.stringify(
-      batch.map((r) => [
-        r.id,
-        r.ts,
-        r.model,
-        r.version,
-        r.variant ?? null,
-        r.abtest ?? null,
-        r.subject ?? null,
-        r.endpoint,
-        r.status,
-        r.error_code ?? null,
-        r.error === undefined || r.error === null ? null : r.error.slice(0, 2000),
-        r.latency_ms,
-        this.serializeInputs(r.inputs),
-        r.outputs === undefined ? null : JSON.stringify(r.outputs),
-      ]),
-    );
-    if (this.db.getExecutor().adapter instanceof PostgresAdapter) {
-      await sql`insert into predictions (id, ts, model, version, variant, abtest, subject, endpoint, status, error_code, error, latency_ms, inputs, outputs)
-        select e->>0, (e->>1)::bigint, e->>2, (e->>3)::int, e->>4, e->>5, e->>6, e->>7, (e->>8)::int, e->>9, e->>10, (e->>11)::double precision, e->>12, e->>13
-        from jsonb_array_elements(${payload}::jsonb) as e
-        on conflict (id) do nothing`.execute(this.db);
-      return;
-    }
-    await sql`insert or ignore into predictions (id, ts, model, version, variant, abtest, subject, endpoint, status, error_code, error, latency_ms, inputs, outputs)
-      select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7,
-        j.value ->> 8, j.value ->> 9, j.value ->> 10, j.value ->> 11, j.value ->> 12, j.value ->> 13
-      from json_each(${payload}) as j`.execute(this.db);
+export type SerializeOptions = Pick<PredictionLogOptions, 'logInputs' | 'maxInputBytes'>;
+
+function serializeInputs(inputs: unknown, options: SerializeOptions, isJson = false): string | null {
+  if (!options.logInputs || inputs === undefined) return null;
+  const text = isJson ? (inputs as string) : JSON.stringify(inputs);
+  if (text === undefined) return null;
+  if (text.length > options.maxInputBytes) return JSON.stringify({ _omitted: `inputs of ${text.length} bytes exceed monitoring.max_logged_input_bytes (${options.maxInputBytes})` });
+  return text;
+}
+
+export function directSink(db: Kysely<Database>, options: SerializeOptions): PredictionSink {
+  return { write: (batch) => writePredictionRows(db, batch.map((r) => predictionRow(r, options))) };
+}
+
+export const PREDICTION_COLUMNS = ['id', 'ts', 'model', 'version', 'variant', 'abtest', 'subject', 'endpoint', 'status', 'error_code', 'error', 'latency_ms', 'inputs', 'outputs'] as const;
+
+/** A record as the row of `predictions`, in PREDICTION_COLUMNS order, JSON columns serialized. */
+export function predictionRow(r: PredictionRecord, options: SerializeOptions): Array<string | number | null> {
+  return [
+    r.id,
+    r.ts,
+    r.model,
+    r.version,
+    r.variant ?? null,
+    r.abtest ?? null,
+    r.subject ?? null,
+    r.endpoint,
+    r.status,
+    r.error_code ?? null,
+    r.error === undefined || r.error === null ? null : r.error.slice(0, 2000),
+    r.latency_ms,
+    r.inputsJson !== undefined ? serializeInputs(r.inputsJson, options, true) : serializeInputs(r.inputs, options),
+    r.outputs === undefined ? null : JSON.stringify(r.outputs),
+  ];
+}
+
+export type PredictionRow = ReturnType<typeof predictionRow>;
+
+/** One multi-row insert through the query builder; a retried batch is idempotent (ids already written are skipped). */
+export async function writePredictionRows(db: Kysely<Database>, rows: readonly PredictionRow[]): Promise<void> {
+  // The rows travel as one JSON parameter (json_each / jsonb_array_elements): much faster than a VALUES
+  // list with a dozen parameters per row.
+  const payload = JSON.stringify(rows);
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql`insert into predictions (id, ts, model, version, variant, abtest, subject, endpoint, status, error_code, error, latency_ms, inputs, outputs)
+      select e->>0, (e->>1)::bigint, e->>2, (e->>3)::int, e->>4, e->>5, e->>6, e->>7, (e->>8)::int, e->>9, e->>10, (e->>11)::double precision, e->>12, e->>13
+      from jsonb_array_elements(${payload}::jsonb) as e
+      on conflict (id) do nothing`.execute(db);
+    return;
   }
+  await sql`insert or ignore into predictions (id, ts, model, version, variant, abtest, subject, endpoint, status, error_code, error, latency_ms, inputs, outputs)
+    select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7,
+      j.value ->> 8, j.value ->> 9, j.value ->> 10, j.value ->> 11, j.value ->> 12, j.value ->> 13
+    from json_each(${payload}) as j`.execute(db);
 }

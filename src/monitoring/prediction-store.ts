@@ -130,11 +130,18 @@ export class PredictionStore {
     return Number(row.n);
   }
 
-  /** Retention: deletes predictions (their feedback cascades) older than `beforeMs`. */
+  /** Retention: deletes predictions and their feedback older than `beforeMs`, model by model (the (model, ts) index). */
   async deleteBefore(beforeMs: number): Promise<number> {
-    await this.db.deleteFrom('prediction_feedback').where('prediction_id', 'in', (eb) => eb.selectFrom('predictions').select('id').where('ts', '<', beforeMs)).execute();
-    const result = await this.db.deleteFrom('predictions').where('ts', '<', beforeMs).executeTakeFirst();
-    return Number(result.numDeletedRows);
+    const models = await this.db.selectFrom('predictions').select('model').distinct().execute();
+    let deleted = 0;
+    for (const { model } of models) {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('prediction_feedback').where('prediction_id', 'in', (eb) => eb.selectFrom('predictions').select('id').where('model', '=', model).where('ts', '<', beforeMs)).execute();
+        const result = await trx.deleteFrom('predictions').where('model', '=', model).where('ts', '<', beforeMs).executeTakeFirst();
+        deleted += Number(result.numDeletedRows);
+      });
+    }
+    return deleted;
   }
 }
 

@@ -36,7 +36,7 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
       metrics.logWriteErrors.inc();
       app.log.error({ err }, 'prediction log write failed; the rows stay queued and are retried');
     },
-  });
+  }, berth.store.options);
   const metrics = new ServingMetrics(() => manager, () => log?.stats().queued ?? 0);
   let started = false;
   manager = new ModelManager(berth.registry, berth.config.inference, {

@@ -17,6 +17,8 @@ export interface Store {
   readonly location: string;
   /** Postgres schema holding Berth's tables, when one is configured. */
   readonly schema: string | undefined;
+  /** How it was opened: another thread (the prediction-log writer) opens its own connection with these. */
+  readonly options: StoreOptions;
   close(): Promise<void>;
 }
 
@@ -72,7 +74,7 @@ async function openAndMigrate(options: StoreOptions): Promise<Store> {
     throw err;
   }
   const schema = options.engine === 'postgres' ? options.schema : undefined;
-  return { db, engine: options.engine, location: safeLocation(options), schema, close: () => db.destroy() };
+  return { db, engine: options.engine, location: safeLocation(options), schema, options, close: () => db.destroy() };
 }
 
 /**

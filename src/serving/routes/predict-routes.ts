@@ -134,18 +134,38 @@ function mlflowValue(p: Prediction): unknown {
   return outputs.length === 1 ? outputs[0] : p.outputs;
 }
 
+/** Request bodies as text, while the request lives (see the JSON parser in predictRoutes). */
+const rawBodies = new WeakMap<FastifyRequest, string>();
+
+/**
+ * The JSON text of `inputs` in a body that is exactly {"inputs": {...}}: with one key, everything between
+ * the first ':' and the closing '}' is that value (the key "inputs" holds no ':'). Undefined otherwise.
+ */
+export function singleInputsJson(raw: string | undefined, body: unknown): string | undefined {
+  if (raw === undefined || body === null || typeof body !== 'object') return undefined;
+  const keys = Object.keys(body);
+  if (keys.length !== 1 || keys[0] !== 'inputs') return undefined;
+  const colon = raw.indexOf(':');
+  const end = raw.lastIndexOf('}');
+  return colon > 0 && end > colon ? raw.slice(colon + 1, end).trim() : undefined;
+}
+
 export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoutesOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { manager, metrics, log } = opts;
 
   /** Hands served predictions to the log writer; never waits on the database (see PredictionLog). */
-  function logServed(ctx: LogContext, model: LoadedModel, instances: readonly unknown[], predictions: ReadonlyArray<Prediction | null>, seconds: number): void | Promise<void> {
+  function logServed(ctx: LogContext, model: LoadedModel, instances: readonly unknown[], predictions: ReadonlyArray<Prediction | null>, seconds: number, instanceJson?: string): void | Promise<void> {
     if (!log) return;
     const ts = Date.now();
     const latency = Math.round(seconds * 1e6) / 1e3;
     const records: PredictionRecord[] = [];
     predictions.forEach((p, i) => {
-      if (p) records.push({ id: p.id, ts, model: model.name, version: model.version.version, subject: ctx.subject, endpoint: ctx.endpoint, status: 200, latency_ms: latency, inputs: instances[i], outputs: p });
+      if (!p) return;
+      const record: PredictionRecord = { id: p.id, ts, model: model.name, version: model.version.version, subject: ctx.subject, endpoint: ctx.endpoint, status: 200, latency_ms: latency, outputs: p };
+      if (instanceJson !== undefined) record.inputsJson = instanceJson;
+      else record.inputs = instances[i];
+      records.push(record);
     });
     return log.append(records);
   }
@@ -172,6 +192,13 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
 
   // Only JSON, CSV (batch, invocations) and multipart (images) are inputs here; plain text is a mistake.
   fastify.removeContentTypeParser('text/plain');
+  // JSON as Fastify parses it (same prototype-poisoning guards), keeping the text: the prediction log
+  // stores a single instance's JSON as sent instead of cloning and re-serializing the parsed object.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    rawBodies.set(request, body as string);
+    parseJson(request, body as string, done);
+  });
   fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   /** Acquires the version, runs `work`, and records the outcome in metrics whatever happens. */
@@ -278,7 +305,7 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     const ctx: LogContext = { endpoint: 'predict', subject: subjectOf(request), inputs: () => (instances.length === 1 ? instances[0] : { instances }) };
     const { model, result, seconds } = await withModel(request.params.name, q, ctx, (m) => m.predict(instances, { topK }, uploads));
     observeBatch(model.name, model.version.version, instances.length, result.batchRows, result.queuedSeconds);
-    const pending = logServed(ctx, model, instances, result.predictions, seconds);
+    const pending = logServed(ctx, model, instances, result.predictions, seconds, uploads ? undefined : singleInputsJson(rawBodies.get(request), request.body));
     if (pending) await pending;
     return { id: randomUUID(), model: model.name, version: model.version.version, predictions: result.predictions, latency_ms: Math.round(seconds * 1e6) / 1e3 };
   });

@@ -28,9 +28,9 @@ export function monitoringMigration(engine: Engine) {
         .addColumn('inputs', 'text')
         .addColumn('outputs', 'text')
         .execute();
+      // One secondary index: every read is a time window of one model (retention deletes per model too).
+      // Each index costs the hot insert path; the A/B issue adds the subject index it needs.
       await db.schema.createIndex('predictions_model_ts_idx').on('predictions').columns(['model', 'ts']).execute();
-      await db.schema.createIndex('predictions_ts_idx').on('predictions').column('ts').execute();
-      await db.schema.createIndex('predictions_subject_idx').on('predictions').columns(['model', 'subject']).execute();
 
       await db.schema
         .createTable('prediction_feedback')

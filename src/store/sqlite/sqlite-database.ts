@@ -12,6 +12,11 @@ export interface SqliteOptions {
 
 /** The embedded store: one SQLite file in WAL mode, shared safely by several processes on one machine. */
 export function openSqliteDatabase(options: SqliteOptions): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: openSqliteConnection(options) }) });
+}
+
+/** A raw connection with Berth's pragmas, for the few hot writers that bypass the query builder. */
+export function openSqliteConnection(options: SqliteOptions): SQLite.Database {
   mkdirSync(path.dirname(options.file), { recursive: true });
   const sqlite = new SQLite(options.file);
   // The timeout first: switching a new file to WAL needs a lock another process may be holding.
@@ -20,5 +25,5 @@ export function openSqliteDatabase(options: SqliteOptions): Kysely<Database> {
   sqlite.pragma('foreign_keys = ON');
   // WAL makes NORMAL durable across application crashes; only an OS crash can lose the last commits.
   sqlite.pragma('synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  return sqlite;
 }

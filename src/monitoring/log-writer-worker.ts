@@ -1,0 +1,51 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSqliteConnection, openStore, type StoreOptions } from '../store/index.js';
+import { PREDICTION_COLUMNS, writePredictionRows, type PredictionRow } from './prediction-log.js';
+import type { LogWriterReply, LogWriterRequest } from './log-writer.js';
+
+/**
+ * The prediction-log writer thread: its own database connection and the inserts, so the serving event
+ * loop only hands rows over. Batches are written one at a time, in arrival order.
+ * On SQLite it uses a prepared statement in one IMMEDIATE transaction per batch (the cheapest insert
+ * SQLite has: no query building, no JSON round trip); on Postgres, one multi-row insert.
+ */
+const { store: storeOptions } = workerData as { store: StoreOptions };
+const port = parentPort!;
+
+type Writer = { write(rows: readonly PredictionRow[]): Promise<void> | void; close(): Promise<void> | void };
+
+async function openWriter(): Promise<Writer> {
+  if (storeOptions.engine === 'sqlite') {
+    // The serving process opened (and migrated) the store before starting this thread.
+    const conn = openSqliteConnection({ file: storeOptions.file, busyTimeoutMs: storeOptions.busyTimeoutMs });
+    const insert = conn.prepare(`insert or ignore into predictions (${PREDICTION_COLUMNS.join(', ')}) values (${PREDICTION_COLUMNS.map(() => '?').join(', ')})`);
+    const insertAll = conn.transaction((rows: readonly PredictionRow[]) => {
+      for (const row of rows) insert.run(row);
+    });
+    return { write: (rows) => void insertAll.immediate(rows), close: () => void conn.close() };
+  }
+  const store = await openStore(storeOptions);
+  return { write: (rows) => writePredictionRows(store.db, rows), close: () => store.close() };
+}
+
+const writer = await openWriter();
+let chain: Promise<void> = Promise.resolve();
+
+port.on('message', (msg: LogWriterRequest) => {
+  if (msg.close) {
+    chain = chain.then(async () => {
+      await writer.close();
+      port.postMessage({ closed: true } satisfies LogWriterReply);
+    });
+    return;
+  }
+  chain = chain.then(async () => {
+    try {
+      await writer.write(msg.rows);
+      port.postMessage({ seq: msg.seq } satisfies LogWriterReply);
+    } catch (err) {
+      port.postMessage({ seq: msg.seq, error: err instanceof Error ? err.message : String(err) } satisfies LogWriterReply);
+    }
+  });
+});
+port.postMessage({ ready: true } satisfies LogWriterReply);
