@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sqliteFile } from '../../src/config/index.js';
-import { PredictionLog, PredictionStore, type PredictionLogOptions, type PredictionRecord } from '../../src/monitoring/index.js';
+import { PredictionLog, PredictionStore, WorkerLogSink, type PredictionLogOptions, type PredictionRecord } from '../../src/monitoring/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { storeTargets } from '../helpers/targets.js';
 
@@ -99,6 +99,18 @@ describe.each(storeTargets())('PredictionLog ($engine)', (target) => {
     await quiet.close();
     expect((await predictions.get(r.id))!.inputs).toBeNull();
     await log.close();
+  });
+
+  it('writes through the worker-thread sink (its own connection) and closes it', async () => {
+    const log = new PredictionLog(new WorkerLogSink(store.options, OPTIONS), OPTIONS);
+    const records = Array.from({ length: 300 }, (_, i) => record(i));
+    log.append(records);
+    await log.flush();
+    expect(await count()).toBe(300);
+    expect((await predictions.get(records[7]!.id))!.inputs).toEqual({ x: 7 });
+    log.append([record(300)]);
+    await log.close();
+    expect(await count()).toBe(301);
   });
 
   it('writes a retried id once (idempotent inserts)', async () => {
