@@ -5,12 +5,12 @@ import { MAX_FEEDBACK_ITEMS, type LoggedPrediction, type MonitoringSummary } fro
 import { output, withApi, withBerth } from '../context.js';
 import { shortTime } from '../output.js';
 
-/** "24h", "7d", "30m" before now, or an ISO-8601 time → epoch ms. */
+/** "24h", "7d", "30m", "90s" before now, or an ISO-8601 time → epoch ms. */
 export function parseSince(text: string, now = Date.now()): number {
-  const relative = /^(\d+(?:\.\d+)?)\s*(m|h|d)$/.exec(text.trim());
-  if (relative) return now - Number(relative[1]) * { m: 60_000, h: 3600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
+  const relative = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(text.trim());
+  if (relative) return now - Number(relative[1]) * { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
   const ms = Date.parse(text);
-  if (!Number.isFinite(ms)) throw new BerthError('invalid_input', `--since/--until: expected a duration like 24h, 7d, 30m or an ISO-8601 time, got '${text}'`);
+  if (!Number.isFinite(ms)) throw new BerthError('invalid_input', `--since/--until: expected a duration like 24h, 7d, 30m, 90s or an ISO-8601 time, got '${text}'`);
   return ms;
 }
 
