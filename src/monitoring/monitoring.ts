@@ -69,6 +69,8 @@ export class Monitoring {
   private cron: Cron | undefined;
   private webhooks: Array<ReturnType<typeof webhookHandler>> = [];
   private evaluating: Promise<AlertEvent[]> | undefined;
+  /** The serving process's observer (gauges), used by every evaluation, scheduled or asked for. */
+  private observer: EvaluationObserver = {};
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -174,7 +176,7 @@ export class Monitoring {
   }
 
   /** Evaluates every rule on every model with predictions in its window; returns the transitions. */
-  evaluate(now = Date.now(), observer: EvaluationObserver = {}): Promise<AlertEvent[]> {
+  evaluate(now = Date.now(), observer: EvaluationObserver = this.observer): Promise<AlertEvent[]> {
     // One evaluation at a time: a slow one is not overlapped by the next tick.
     this.evaluating ??= this.evaluateOnce(now, observer).finally(() => (this.evaluating = undefined));
     return this.evaluating;
@@ -227,6 +229,7 @@ export class Monitoring {
    */
   startSchedule(observer: EvaluationObserver & { log?: (event: AlertEvent) => void; onWebhookFailure?: (target: WebhookTarget, event: AlertEvent, error: string) => void } = {}): void {
     if (this.cron) return;
+    this.observer = observer;
     if (observer.log) this.alerts.onAlert(observer.log);
     for (const target of this.config.monitoring.webhooks) {
       const handler = webhookHandler(target, { onFailure: observer.onWebhookFailure });
@@ -237,7 +240,7 @@ export class Monitoring {
     let lastRetention = 0;
     this.cron = new Cron("* * * * * *", { protect: true, interval: every, unref: true }, async () => {
       try {
-        await this.evaluate(Date.now(), observer);
+        await this.evaluate(Date.now());
         if (Date.now() - lastRetention > 3600_000) {
           lastRetention = Date.now();
           await this.applyRetention();

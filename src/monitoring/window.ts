@@ -72,6 +72,18 @@ export interface VersionWindow {
   drift: WindowDrift | null;
   /** Why drift is absent, when it is. */
   drift_note?: string;
+  /** Per A/B variant, when the window has predictions routed by a test. */
+  variants?: VariantWindow[];
+}
+
+export interface VariantWindow {
+  variant: string;
+  requests: number;
+  served: number;
+  errors: number;
+  error_rate: number;
+  latency_ms: LatencySummary | null;
+  performance: PerformanceSummary | null;
 }
 
 export interface WindowOptions {
@@ -224,6 +236,8 @@ export function summarizeVersion(rows: readonly LoggedPrediction[], view: Pick<V
   if (valueN > 0) predictions.mean_value = valueSum / valueN;
 
   const input = tabularInputOf(view);
+  const byVariant = new Map<string, LoggedPrediction[]>();
+  for (const r of rows) if (r.variant) byVariant.set(r.variant, [...(byVariant.get(r.variant) ?? []), r]);
   const summary: VersionWindow = {
     version: view.version,
     requests: rows.length,
@@ -240,6 +254,13 @@ export function summarizeVersion(rows: readonly LoggedPrediction[], view: Pick<V
     data_quality: input ? dataQualityOf(rows, input) : null,
     drift: null,
   };
+  if (byVariant.size > 0) {
+    summary.variants = [...byVariant.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([variant, list]) => {
+      const ok = list.filter((r) => r.status < 400);
+      const failed = list.filter((r) => r.status >= 500).length;
+      return { variant, requests: list.length, served: ok.length, errors: failed, error_rate: failed / list.length, latency_ms: latencyOf(ok), performance: performanceOf(ok, view) };
+    });
+  }
 
   if (!input) summary.drift_note = 'drift is computed for models with one tabular input';
   else if (!reference) summary.drift_note = `no drift reference for v${view.version}: set one with \`berth versions reference\` (or PUT /v1/models/{name}/versions/{v}/reference)`;

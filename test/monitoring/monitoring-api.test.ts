@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -182,8 +183,17 @@ describe.each(storeTargets())('monitoring end to end ($engine)', (target) => {
     const rules = new Set(received.map((r) => (JSON.parse(r.body) as { alert: { rule: string } }).alert.rule));
     expect([...rules].sort()).toEqual(fired);
 
+    // The evaluation refreshed the gauges; the exposition still passes promtool.
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/berth_prediction_log_written_total \d+/);
+    expect(Number(/berth_drift_share\{model="bc",version="1"\} ([\d.e-]+)/.exec(metrics)?.[1])).toBeGreaterThan(0.1);
+    expect(metrics).toMatch(/berth_drift_score\{model="bc",version="1",feature="mean_radius",method="ks"\} [\d.e-]+/);
+    expect(metrics).toMatch(/berth_data_quality_share\{model="bc",version="1",kind="missing"\} [\d.e-]+/);
+    expect(metrics).toMatch(/berth_alerts_firing\{model="bc",severity="CRITICAL"\} 1/);
+    expect(Number(/berth_model_accuracy\{model="bc",version="1"\} ([\d.e-]+)/.exec(metrics)?.[1])).toBeLessThan(0.9);
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+    if (promtool.error) console.warn('[berth tests] promtool check skipped: promtool is not installed (apt-get install prometheus provides it)');
+    else expect(`${promtool.stdout}${promtool.stderr}`.trim()).toBe('');
   }, 120_000);
 
   it('refuses bad feedback with the field named, and unknown single ids with 404', async () => {
