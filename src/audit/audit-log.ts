@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/index.js';
 import { nowIso } from '../store/index.js';
 
-export type AuditTargetType = 'model' | 'version' | 'alias' | 'api_key' | 'dataset' | 'alert_rule';
+export type AuditTargetType = 'model' | 'version' | 'alias' | 'api_key' | 'dataset' | 'alert_rule' | 'abtest';
 
 export interface AuditEntry {
   actor: string;

@@ -14,6 +14,7 @@ import { experimentsCommand, runsCommand } from './commands/tracking.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { driftCommand } from './commands/drift.js';
+import { abtestCommand } from './commands/abtest.js';
 import { alertsCommand, feedbackCommand, monitorCommand, predictionsCommand } from './commands/monitoring.js';
 
 export function buildProgram(): Command {
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON instead of tables')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand(), experimentsCommand(), runsCommand(), datasetsCommand(), evaluateCommand(), driftCommand(), predictionsCommand(), feedbackCommand(), monitorCommand(), alertsCommand()]) {
+  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand(), experimentsCommand(), runsCommand(), datasetsCommand(), evaluateCommand(), driftCommand(), predictionsCommand(), feedbackCommand(), monitorCommand(), alertsCommand(), abtestCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit exit-override so usage errors reach main() instead of exiting mid-flight.

@@ -7,6 +7,7 @@ import { openStore, type Store } from '../store/index.js';
 import { RunArtifacts, TrackingStore } from '../tracking/index.js';
 import { DatasetRegistry } from '../datasets/index.js';
 import { Monitoring } from '../monitoring/index.js';
+import { AbTests } from '../abtest/index.js';
 
 /** Everything a Berth process works with, wired from one Config. The CLI and the server both start here. */
 export interface Berth {
@@ -19,6 +20,7 @@ export interface Berth {
   runArtifacts: RunArtifacts;
   datasets: DatasetRegistry;
   monitoring: Monitoring;
+  abtests: AbTests;
   /** Flushes the prediction log, stops schedules, closes the store. */
   close(): Promise<void>;
 }
@@ -40,6 +42,8 @@ export async function openBerth(config: Config): Promise<Berth> {
   const runArtifacts = new RunArtifacts(store.db, artifacts);
   const datasets = new DatasetRegistry(store.db, artifacts, config.registry.max_dataset_bytes);
   const monitoring = new Monitoring(store.db, registry, config);
+  const abtests = new AbTests(store.db, registry, monitoring);
+  monitoring.addEvaluator((now) => abtests.checkGuardrails(now));
   return {
     config,
     store,
@@ -50,6 +54,7 @@ export async function openBerth(config: Config): Promise<Berth> {
     runArtifacts,
     datasets,
     monitoring,
+    abtests,
     close: async () => {
       try {
         await monitoring.close();

@@ -69,6 +69,8 @@ export class Monitoring {
   private cron: Cron | undefined;
   private webhooks: Array<ReturnType<typeof webhookHandler>> = [];
   private evaluating: Promise<AlertEvent[]> | undefined;
+  /** More checks run with each evaluation (the A/B guardrails), returning the alert transitions they caused. */
+  private evaluators: Array<(now: number) => Promise<AlertEvent[]>> = [];
   /** The serving process's observer (gauges), used by every evaluation, scheduled or asked for. */
   private observer: EvaluationObserver = {};
 
@@ -212,6 +214,13 @@ export class Monitoring {
         }
       }
     }
+    for (const check of this.evaluators) {
+      try {
+        events.push(...(await check(now)));
+      } catch (err) {
+        observer.onError?.(err);
+      }
+    }
     observer.onAlerts?.(await this.alerts.list({ state: 'active', limit: 10_000 }));
     return events;
   }
@@ -249,6 +258,11 @@ export class Monitoring {
         observer.onError?.(err);
       }
     });
+  }
+
+  /** Adds a check to every evaluation (scheduled or asked for). */
+  addEvaluator(check: (now: number) => Promise<AlertEvent[]>): void {
+    this.evaluators.push(check);
   }
 
   onAlert(handler: AlertHandler): () => void {

@@ -10,6 +10,8 @@ import type { Berth } from '../context/index.js';
 import type { ModelManager } from '../inference/index.js';
 import type { PredictionLog } from '../monitoring/index.js';
 import { monitoringRoutes } from './routes/monitoring-routes.js';
+import { abtestRoutes } from './routes/abtest-routes.js';
+import type { AbTestRouting } from '../abtest/index.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import type { ServingMetrics } from './metrics.js';
@@ -32,6 +34,8 @@ export interface AppOptions {
   isStarted: () => boolean;
   /** The prediction log writer (absent when monitoring.enabled is false). */
   log?: PredictionLog | undefined;
+  /** Running A/B tests, as the predict path routes by them. */
+  routing: AbTestRouting;
   /** Fastify/pino logging; false in tests. */
   logger?: boolean;
 }
@@ -92,7 +96,10 @@ export async function buildApp(berth: Berth, options: AppOptions): Promise<Fasti
     maxInstances: config.inference.max_instances,
     maxImageBytes: config.inference.max_image_bytes,
     log: options.log,
+    routing: options.routing,
+    onShadowError: (err: unknown) => app.log.warn({ err }, 'shadow prediction failed (the client was not affected)'),
   });
+  await app.register(abtestRoutes, { prefix: '/v1', abtests: berth.abtests, routing: options.routing });
   await app.register(monitoringRoutes, { prefix: '/v1', monitoring: berth.monitoring, registry: berth.registry, maxReferenceBytes: config.registry.max_dataset_bytes });
   await app.register(keysRoutes, { prefix: '/v1', keys: berth.keys });
   const tracking = { tracking: berth.tracking, artifacts: berth.runArtifacts, db: berth.store.db, maxArtifactBytes: config.registry.max_model_bytes };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Berth } from '../context/index.js';
 import { BerthError } from '../errors/index.js';
 import { ModelManager } from '../inference/index.js';
+import { AbTestRouting } from '../abtest/index.js';
 import { buildApp } from './app.js';
 import { isLoopback } from './auth.js';
 import { ServingMetrics } from './metrics.js';
@@ -49,8 +50,11 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
       app.log.error({ loadError: e }, `could not load ${e.model} v${e.version}; the previous version keeps serving`);
     },
   });
-  const app = await buildApp(berth, { loopback, manager, metrics, log, isStarted: () => started, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
+  const routing = new AbTestRouting(berth.abtests, (err) => app.log.error({ err }, 'could not refresh A/B test routing'));
+  const app = await buildApp(berth, { loopback, manager, metrics, log, routing, isStarted: () => started, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
   await manager.start();
+  // Tests changed by another process are followed within the same interval as alias moves.
+  await routing.start(berth.config.inference.watch_interval_ms);
   started = true;
   if (opts.schedule !== false) startMonitoringSchedule(berth, app, metrics);
   await app.listen({ host, port });
@@ -63,6 +67,7 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
     url: `http://${shownHost}:${actualPort}`,
     manager: serving,
     close: async () => {
+      routing.stop();
       await app.close();
       // In-flight requests are done: everything they logged is queued, and close() writes it.
       await berth.monitoring.close();

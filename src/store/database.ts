@@ -213,6 +213,47 @@ export interface Database {
   drift_references: DriftReferencesTable;
   alert_rules: AlertRulesTable;
   alerts: AlertsTable;
+  abtests: AbTestsTable;
+  abtest_phases: AbTestPhasesTable;
+  abtest_outcomes: AbTestOutcomesTable;
+}
+
+export interface AbTestsTable {
+  id: Generated<number>;
+  name: string;
+  model: string;
+  status: 'draft' | 'running' | 'paused' | 'stopped';
+  description: string;
+  /** JSON AbTestSpec. */
+  spec: string;
+  phase: number;
+  winner: string | null;
+  created_by: string;
+  created_at: number;
+  started_at: number | null;
+  stopped_at: number | null;
+  updated_at: number;
+}
+
+export interface AbTestPhasesTable {
+  abtest_id: number;
+  phase: number;
+  seed: string;
+  coverage: number;
+  weights: string;
+  started_at: number;
+  ended_at: number | null;
+}
+
+export interface AbTestOutcomesTable {
+  id: Generated<number>;
+  abtest_id: number;
+  phase: number;
+  subject: string;
+  variant: string;
+  metric: string;
+  value: number;
+  ts: number;
 }
 
 /** One served (or refused) prediction; `inputs`/`outputs` are JSON text. Times are epoch ms. */

@@ -5,7 +5,7 @@ import { sqliteFile, type Config } from '../../src/config/index.js';
 import { appliedMigrations, nowIso, openStore, type Store, type StoreOptions } from '../../src/store/index.js';
 import { storeTargets, type StoreTarget } from '../helpers/targets.js';
 
-const ALL_MIGRATIONS = ['0001-registry', '0002-tracking', '0003-datasets', '0004-monitoring'];
+const ALL_MIGRATIONS = ['0001-registry', '0002-tracking', '0003-datasets', '0004-monitoring', '0005-abtests'];
 import { describeFailures, runWorkers } from '../helpers/workers.js';
 
 const REGISTRY_TABLES = ['models', 'model_tags', 'model_versions', 'version_tags', 'aliases', 'alias_history', 'audit_events', 'api_keys'];

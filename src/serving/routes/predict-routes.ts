@@ -6,6 +6,7 @@ import Type from 'typebox';
 import { BerthError, describeValue, isBerthError } from '../../errors/index.js';
 import type { EncodedRows, ImageUploads, LoadedModel, ModelManager, Prediction } from '../../inference/index.js';
 import type { PredictionLog, PredictionRecord } from '../../monitoring/index.js';
+import { routeRequest, shadowed, type AbTestRouting, type Route, type RoutedTest } from '../../abtest/index.js';
 import { errorResponses, ModelParams } from '../schemas.js';
 import type { ServingMetrics } from '../metrics.js';
 
@@ -16,6 +17,9 @@ export interface PredictRoutesOptions {
   maxImageBytes: number;
   /** The prediction log; absent when monitoring.enabled is false. */
   log?: PredictionLog | undefined;
+  /** Running A/B tests by model (routes /predict requests that name no version or alias). */
+  routing?: AbTestRouting | undefined;
+  onShadowError?: (err: unknown) => void;
 }
 
 type Endpoint = PredictionRecord['endpoint'];
@@ -25,6 +29,19 @@ interface LogContext {
   endpoint: Endpoint;
   subject: string | null;
   inputs: () => unknown;
+  route?: Route | undefined;
+}
+
+/** Segment attributes of a request: its `attributes` plus the first instance's fields (nested input objects flattened one level). */
+function attributesOf(attributes: Record<string, unknown> | undefined, instance: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(attributes ?? {}) };
+  if (instance !== null && typeof instance === 'object' && !Array.isArray(instance)) {
+    for (const [key, value] of Object.entries(instance)) {
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) Object.assign(out, value);
+      else out[key] = value;
+    }
+  }
+  return out;
 }
 
 /** The subject of a request: the X-Berth-Subject header (A/B assignment and per-subject queries use it). */
@@ -62,6 +79,9 @@ const PredictResponse = Type.Object({
   version: Type.Integer(),
   predictions: Type.Array(PredictionSchema),
   latency_ms: Type.Number(),
+  abtest: Type.Optional(Type.String({ description: 'The A/B test that routed this request.' })),
+  variant: Type.Optional(Type.String({ description: 'Its variant (the served version is `version`).' })),
+  assignment: Type.Optional(Type.Union([Type.Literal('subject'), Type.Literal('random')], { description: 'subject: hashed from the subject id; random: no subject was given.' })),
 });
 
 type Selection = { version?: number | undefined; alias?: string | undefined; top_k?: number | undefined };
@@ -163,6 +183,10 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     predictions.forEach((p, i) => {
       if (!p) return;
       const record: PredictionRecord = { id: p.id, ts, model: model.name, version: model.version.version, subject: ctx.subject, endpoint: ctx.endpoint, status: 200, latency_ms: latency, outputs: p };
+      if (ctx.route) {
+        record.abtest = ctx.route.abtest;
+        record.variant = ctx.route.variant;
+      }
       if (instanceJson !== undefined) record.inputsJson = instanceJson;
       else record.inputs = instances[i];
       records.push(record);
@@ -181,6 +205,8 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
         version: model.version.version,
         subject: ctx.subject,
         endpoint: ctx.endpoint,
+        abtest: ctx.route?.abtest ?? null,
+        variant: ctx.route?.variant ?? null,
         status,
         error_code: isBerthError(err) ? err.code : 'internal',
         error: err instanceof Error ? err.message : String(err),
@@ -226,6 +252,25 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     metrics.predictions.inc({ model: name, version: String(version) }, rows);
     metrics.batchSize.observe({ model: name }, batchRows);
     metrics.queue.observe({ model: name }, queuedSeconds);
+  }
+
+  /**
+   * A shadow version gets a copy of the request after the response has gone: its outputs are logged
+   * (variant `shadow`), never returned, and its failures never reach the client.
+   */
+  async function runShadow(test: RoutedTest, version: number, instances: unknown[], uploads: ImageUploads | undefined, subject: string | null, instanceJson: string | undefined): Promise<void> {
+    const started = performance.now();
+    let model: LoadedModel | undefined;
+    try {
+      model = await manager.acquire(test.model, { version });
+      const result = await model.predict(instances, {}, uploads);
+      const ctx: LogContext = { endpoint: 'predict', subject, route: { abtest: test.name, variant: 'shadow', version, assignment: subject === null ? 'random' : 'subject' }, inputs: () => undefined };
+      void logServed(ctx, model, instances, result.predictions, (performance.now() - started) / 1000, instanceJson);
+    } catch (err) {
+      opts.onShadowError?.(err);
+    } finally {
+      model?.release();
+    }
   }
 
   function checkCount(n: number): void {
@@ -276,6 +321,8 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
             inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
             instances: Type.Optional(Type.Array(Type.Unknown())),
             parameters: Type.Optional(Type.Object({ top_k: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })) }, { additionalProperties: false })),
+            subject: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Who the prediction is for: A/B assignment hashes it (the X-Berth-Subject header works too).' })),
+            attributes: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Request attributes A/B segments may test, beside the features.' })),
           },
           { additionalProperties: false },
         ),
@@ -287,6 +334,8 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     let instances: unknown[];
     let uploads: ImageUploads | undefined;
     let topK = q.top_k;
+    let bodySubject: string | undefined;
+    let attributes: Record<string, unknown> | undefined;
     if (typeof request.body === 'string') throw new BerthError('unsupported_media_type', 'predict takes application/json (or multipart/form-data for images); use /predict/batch for text/csv');
     if (request.isMultipart()) {
       const parsed = await readMultipart(request);
@@ -300,14 +349,23 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
       }
       instances = body.inputs !== undefined ? [body.inputs] : body.instances!;
       topK ??= body.parameters?.top_k;
+      bodySubject = body.subject;
+      attributes = body.attributes;
     }
     checkCount(instances.length);
-    const ctx: LogContext = { endpoint: 'predict', subject: subjectOf(request), inputs: () => (instances.length === 1 ? instances[0] : { instances }) };
-    const { model, result, seconds } = await withModel(request.params.name, q, ctx, (m) => m.predict(instances, { topK }, uploads));
+    const subject = bodySubject ?? subjectOf(request);
+    // A running A/B test routes requests that name no version or alias.
+    const test = q.version === undefined && q.alias === undefined ? opts.routing?.testFor(request.params.name) : undefined;
+    const route = test ? routeRequest(test, subject, attributesOf(attributes, instances[0])) : undefined;
+    const ctx: LogContext = { endpoint: 'predict', subject, route, inputs: () => (instances.length === 1 ? instances[0] : { instances }) };
+    const { model, result, seconds } = await withModel(request.params.name, route ? { ...q, version: route.version } : q, ctx, (m) => m.predict(instances, { topK }, uploads));
     observeBatch(model.name, model.version.version, instances.length, result.batchRows, result.queuedSeconds);
-    const pending = logServed(ctx, model, instances, result.predictions, seconds, uploads ? undefined : singleInputsJson(rawBodies.get(request), request.body));
+    const instanceJson = uploads ? undefined : singleInputsJson(rawBodies.get(request), request.body);
+    const pending = logServed(ctx, model, instances, result.predictions, seconds, instanceJson);
     if (pending) await pending;
-    return { id: randomUUID(), model: model.name, version: model.version.version, predictions: result.predictions, latency_ms: Math.round(seconds * 1e6) / 1e3 };
+    if (test && route) for (const shadow of test.shadows) if (shadowed(test, shadow.share, subject)) setImmediate(() => void runShadow(test, shadow.version, instances, uploads, subject, instanceJson));
+    const response = { id: randomUUID(), model: model.name, version: model.version.version, predictions: result.predictions, latency_ms: Math.round(seconds * 1e6) / 1e3 };
+    return route ? { ...response, abtest: route.abtest, variant: route.variant, assignment: route.assignment } : response;
   });
 
   app.post('/models/:name/predict/batch', {
