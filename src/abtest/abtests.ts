@@ -330,15 +330,7 @@ export class AbTests {
     const primaryArms = perMetric.get(view.spec.primary_metric);
     const controlMean = primary[0]?.control.mean;
     const required = primaryArms?.kind === 'binary' && controlMean !== undefined && controlMean > 0 && controlMean * (1 + DEFAULT_MDE) < 1 ? sampleSizePerArm(controlMean, controlMean * (1 + DEFAULT_MDE), { alpha: view.spec.alpha }) : null;
-    const decision = decide({
-      primary,
-      srm: { mismatch: srm.mismatch, pValue: srm.pValue },
-      minSamplesPerArm: view.spec.min_samples_per_arm,
-      minDurationHours: view.spec.min_duration_hours,
-      elapsedHours,
-      higherIsBetter: view.spec.higher_is_better,
-      useSequential: true,
-    });
+    const decision = this.decision(view.spec, primary, srm, elapsedHours);
     const ready = primary.length > 0 && !srm.mismatch && elapsedHours >= view.spec.min_duration_hours && primary.every((r) => r.control.n >= view.spec.min_samples_per_arm && r.treatment.n >= view.spec.min_samples_per_arm);
     return {
       name,
@@ -354,6 +346,15 @@ export class AbTests {
       ready_to_decide: ready,
       decision,
     };
+  }
+
+  /** The recommendation; without primary-metric data yet it says so (a sample ratio mismatch first). */
+  private decision(spec: AbTestSpec, primary: MetricResult[], srm: { mismatch: boolean; pValue: number }, elapsedHours: number): Decision {
+    if (primary.length > 0) {
+      return decide({ primary, srm, minSamplesPerArm: spec.min_samples_per_arm, minDurationHours: spec.min_duration_hours, elapsedHours, higherIsBetter: spec.higher_is_better, useSequential: true });
+    }
+    if (srm.mismatch) return { action: 'keep_running', reason: `sample ratio mismatch (p = ${srm.pValue.toPrecision(3)}): fix the assignment before reading any metric` };
+    return { action: 'keep_running', reason: `no ${spec.primary_metric} data in both arms yet (post outcomes, or feedback for accuracy); keep collecting` };
   }
 
   /**

@@ -104,11 +104,15 @@ export function msprt(control: ArmStats, treatment: ArmStats, options: MsprtOpti
   if (!(v > 0) || !Number.isFinite(v) || !(tau2 > 0) || !Number.isFinite(tau2)) {
     return { lambda: NaN, pValue: carried, ci: [NaN, NaN], tau2 };
   }
-  const d = delta - theta0;
+  // Scale-free forms, so tiny or huge metric units cannot under/overflow V (V + tau^2):
+  // tau^2 d^2 / (2 V (V + tau^2)) = z^2 / 2 * tau^2 / (V + tau^2), z = d / sqrt(V);
+  // V (V + tau^2) / tau^2 = V (1 + V / tau^2).
+  const z = (delta - theta0) / Math.sqrt(v);
   const logOnePlus = Math.log1p(tau2 / v); // ln((V + tau^2) / V)
-  const logLambda = -0.5 * logOnePlus + (tau2 * d * d) / (2 * v * (v + tau2));
+  const logLambda = -0.5 * logOnePlus + 0.5 * z * z * (tau2 / (v + tau2));
+  if (Number.isNaN(logLambda)) return { lambda: NaN, pValue: carried, ci: [NaN, NaN], tau2 };
   const lambda = Math.exp(logLambda);
   const pValue = Math.min(carried, logLambda <= 0 ? 1 : Math.exp(-logLambda));
-  const half = Math.sqrt(((v * (v + tau2)) / tau2) * (logOnePlus - 2 * Math.log(alpha)));
+  const half = Math.sqrt(v) * Math.sqrt((1 + v / tau2) * (logOnePlus - 2 * Math.log(alpha)));
   return { lambda, pValue, ci: [delta - half, delta + half], tau2 };
 }

@@ -43,7 +43,10 @@ export function welchTest(control: ArmStats, treatment: ArmStats, alpha = 0.05):
   if (!Number.isFinite(se2)) {
     return { difference, se: NaN, df: NaN, t: NaN, pValue: NaN, ci: [NaN, NaN] };
   }
-  let df = (se2 * se2) / ((va * va) / (control.n - 1) + (vb * vb) / (treatment.n - 1));
+  // df = se^4 / (va^2/(nA-1) + vb^2/(nB-1)), with the shares va/se^2, vb/se^2 so it cannot under/overflow.
+  const wa = va / se2;
+  const wb = vb / se2;
+  let df = 1 / ((wa * wa) / (control.n - 1) + (wb * wb) / (treatment.n - 1));
   if (Number.isNaN(df)) df = 1; // both variances 0 (scipy: "it doesn't matter what df is as long as it's not NaN")
   const t = difference / se;
   const pValue = Number.isNaN(t) ? NaN : Math.min(1, 2 * tCdf(-Math.abs(t), df));

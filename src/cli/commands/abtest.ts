@@ -189,7 +189,9 @@ export function abtestCommand(): Command {
         }
       }
       const primaryName = opts.metric ?? rows[0]!.metric;
-      const decision = decide({ primary: metrics.filter((m) => m.metric === primaryName), srm: { mismatch: srm.mismatch, pValue: srm.pValue }, minSamplesPerArm: 1, minDurationHours: 0, elapsedHours: 0, higherIsBetter: !opts.lowerIsBetter, useSequential: false });
+      const primary = metrics.filter((m) => m.metric === primaryName);
+      if (primary.length === 0) throw new BerthError('invalid_input', `${file}: no comparison of '${primaryName}' between ${control} and another variant has two or more values per arm`);
+      const decision = decide({ primary, srm: { mismatch: srm.mismatch, pValue: srm.pValue }, minSamplesPerArm: 1, minDurationHours: 0, elapsedHours: 0, higherIsBetter: !opts.lowerIsBetter, useSequential: false });
       const result = { file, control, variants: variants.map((v, i) => ({ variant: v, subjects: units[i]!, weight: weights[i]! })), srm: { statistic: srm.statistic, p_value: srm.pValue, mismatch: srm.mismatch, expected: srm.expected, observed: units }, metrics, decision };
       if (opts.report) writeFileSync(opts.report, renderResultsHtml({ title: `A/B analysis of ${file}`, ...result }));
       const out = output(cmd);
