@@ -108,6 +108,19 @@ async function ceiling(label: keyof typeof CEILINGS, body: string): Promise<Row>
   }
 }
 
+/** Registers the demo model again as v2 and runs a 50/50 test of v1 against it (through the REST API). */
+async function startAbTest(url: string): Promise<void> {
+  const form = new FormData();
+  form.set('onnx', new Blob([readFileSync(path.join(ROOT, 'demo/breast-cancer.onnx'))]), 'breast-cancer.onnx');
+  form.set('card', readFileSync(path.join(ROOT, 'demo/breast-cancer.card.json'), 'utf8'));
+  const registered = await fetch(`${url}/v1/models/breast-cancer/versions`, { method: 'POST', body: form });
+  if (!registered.ok) throw new Error(`register v2: ${await registered.text()}`);
+  const post = (route: string, body?: unknown) => fetch(`${url}${route}`, { method: 'POST', headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const created = await post('/v1/abtests', { name: 'bench', model: 'breast-cancer', variants: [{ version: 1, weight: 0.5 }, { version: 2, weight: 0.5 }] });
+  if (!created.ok) throw new Error(`create test: ${await created.text()}`);
+  await post('/v1/abtests/bench/start');
+}
+
 async function main(): Promise<void> {
   const single = JSON.stringify({ inputs: rows(1)[0] });
   const thousand = JSON.stringify({ instances: rows(1000) });
@@ -127,6 +140,10 @@ async function main(): Promise<void> {
       if (label === 'inline executor, prediction log on') {
         table.push(await load('batch of 1000 rows, /predict/batch', `${predict}/batch`, thousand, 1000, 4));
         table.push(await load('1000 instances, /predict', predict, thousand, 1000, 4));
+        await startAbTest(server.url);
+        const routed = JSON.stringify({ inputs: rows(1)[0], subject: 'user-42' });
+        await load('warm-up', predict, routed, 1);
+        table.push(await load('single predict routed by an A/B test (inline, log on)', predict, routed, 1));
       }
     } finally {
       await server.stop();
@@ -138,6 +155,8 @@ async function main(): Promise<void> {
   const off = table.find((r) => r.scenario.includes('log off'))!['req/s'];
   const on = table.find((r) => r.scenario === 'single predict (inline executor, prediction log on)')!['req/s'];
   console.log(`prediction log cost: ${(((off - on) / off) * 100).toFixed(1)}% of single-predict req/s (target <= 10%)`);
+  const routed = table.find((r) => r.scenario.startsWith('single predict routed'))!['req/s'];
+  console.log(`A/B routing cost: ${(((on - routed) / on) * 100).toFixed(1)}% of single-predict req/s with the log on (target <= 5%)`);
 }
 
 main().catch((err) => {

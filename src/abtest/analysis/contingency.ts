@@ -2,6 +2,7 @@
 import { chiSquareSf } from '../../stats/index.js';
 import { BerthError } from '../../errors/index.js';
 
+/** Result of {@link chiSquareContingency}, as scipy's Chi2ContingencyResult. */
 export interface ContingencyResult {
   statistic: number;
   pValue: number;

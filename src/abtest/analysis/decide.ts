@@ -3,6 +3,7 @@ import { BerthError } from '../../errors/index.js';
 import type { MetricResult } from './metric.js';
 import { checkAlpha, checkNonNegative } from './validate.js';
 
+/** What to do with a test, and why. */
 export interface Decision {
   action: 'promote' | 'keep_control' | 'keep_running';
   /** The variant to promote (set only when action is 'promote'). */
@@ -11,6 +12,7 @@ export interface Decision {
   reason: string;
 }
 
+/** Input of {@link decide}. */
 export interface DecideInput {
   /** The primary metric, one result per treatment variant, all against the same control. */
   primary: MetricResult[];
@@ -77,7 +79,7 @@ export function decide(input: DecideInput): Decision {
   if (input.srm.mismatch) {
     return {
       action: 'keep_control',
-      reason: `sample ratio mismatch (chi-square p = ${fmt.pNumber(input.srm.pValue)}): subjects are not reaching the variants in the configured proportions, so no metric can be trusted; fix the assignment first, then restart the test`,
+      reason: `sample ratio mismatch (${pEquals('chi-square p', fmt.pNumber(input.srm.pValue))}): subjects are not reaching the variants in the configured proportions, so no metric can be trusted; fix the assignment first, then restart the test`,
     };
   }
 
@@ -134,6 +136,7 @@ class Formatter {
   pNumber(p: number): string {
     if (Number.isNaN(p)) return 'n/a';
     if (p < 0.001) return '< 0.001';
+    if (p >= 0.9995) return '1';
     return p.toFixed(3);
   }
 

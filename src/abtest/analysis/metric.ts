@@ -10,6 +10,7 @@ import { msprt } from './sequential.js';
 import { checkAlpha, checkArm, checkBinaryArm } from './validate.js';
 import { welchTest } from './welch.js';
 
+/** The whole analysis of one metric, treatment vs control (see {@link analyzeMetric}). */
 export interface MetricResult {
   metric: string;
   kind: 'binary' | 'numeric';
@@ -39,6 +40,7 @@ export interface MetricResult {
   notes?: string[];
 }
 
+/** Options of {@link analyzeMetric}. */
 export interface AnalyzeOptions {
   /** Significance level (default 0.05) for the intervals and `significant`. */
   alpha?: number;

@@ -4,11 +4,13 @@ import { normalSf } from '../../stats/index.js';
 import { BerthError } from '../../errors/index.js';
 import { checkAlpha, checkCount } from './validate.js';
 
+/** Subjects and successes (conversions) of one arm. */
 export interface ProportionCounts {
   n: number;
   successes: number;
 }
 
+/** Result of {@link twoProportionTest}. */
 export interface TwoProportionResult {
   /** Treatment rate minus control rate (pB - pA). */
   difference: number;

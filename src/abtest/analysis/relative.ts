@@ -4,6 +4,7 @@ import { normalSf } from '../../stats/index.js';
 import { meanVar, type ArmStats } from './arm.js';
 import { checkAlpha } from './validate.js';
 
+/** Result of {@link relativeEffect}. */
 export interface RelativeEffectResult {
   /** (meanB - meanA) / |meanA|: +0.05 means B is 5% above A. */
   relative: number;

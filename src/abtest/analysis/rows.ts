@@ -2,6 +2,7 @@
 import { BerthError } from '../../errors/index.js';
 import { ArmAccumulator, type ArmStats } from './arm.js';
 
+/** One observation: a subject's value of a metric, and the variant the subject is in. */
 export interface MetricRow {
   subject: string;
   variant: string;
@@ -9,6 +10,7 @@ export interface MetricRow {
   value: number;
 }
 
+/** Sufficient statistics of one metric in every variant. */
 export interface MetricArms {
   /** 'binary' when every value of the metric, in every variant, is 0 or 1. */
   kind: 'binary' | 'numeric';

@@ -9,6 +9,7 @@ import { checkAlpha } from './validate.js';
 /** GrowthBook's default sequential tuning parameter N*: the total sample size where the confidence sequence is tightest. */
 export const DEFAULT_SEQUENTIAL_TUNING = 5000;
 
+/** Options of {@link msprt}. */
 export interface MsprtOptions {
   /** Mixing variance tau^2 of the normal prior on the effect, in squared metric units. Default: see {@link defaultTau2}. */
   tau2?: number;
@@ -22,6 +23,7 @@ export interface MsprtOptions {
   tuningSampleSize?: number;
 }
 
+/** Result of {@link msprt}. */
 export interface MsprtResult {
   /** Mixture likelihood ratio Lambda at this look (NaN when the variance is undefined or 0). */
   lambda: number;

@@ -6,6 +6,7 @@ import { checkAlpha } from './validate.js';
 /** GrowthBook's SRM threshold: flag when the chi-square p-value is below 0.001. */
 export const DEFAULT_SRM_THRESHOLD = 0.001;
 
+/** Result of {@link sampleRatioMismatch}. */
 export interface SrmResult {
   statistic: number;
   pValue: number;

@@ -4,6 +4,7 @@ import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { meanVar, type ArmStats } from './arm.js';
 import { checkAlpha } from './validate.js';
 
+/** Result of {@link welchTest}. */
 export interface WelchResult {
   /** Treatment mean minus control mean (B - A). */
   difference: number;
