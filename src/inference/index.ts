@@ -7,3 +7,4 @@ export { OIP_DATATYPES, DTYPE_OF_OIP, TYPED_ARRAYS, allocate, elementCount, isDt
 export { encodeTabular, tabularLayout } from './codecs/tabular-codec.js';
 export { encodeTensor } from './codecs/tensor-codec.js';
 export { encodeImage, decodeBase64Image, imageInstanceShape } from './codecs/image-codec.js';
+export { predictionId } from './prediction-id.js';

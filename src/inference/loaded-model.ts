@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { BerthError, describeValue } from '../errors/index.js';
+import { predictionId } from './prediction-id.js';
 import { isFixedDim, type CardInput, type GraphSignature, type ModelCard, type VersionView } from '../registry/index.js';
 import { Batcher, type BatchResult, type EncodedRows } from './batcher.js';
 import { decodeBase64Image, encodeImage, imageInstanceShape, type ImageLimits } from './codecs/image-codec.js';
@@ -193,7 +193,7 @@ export class LoadedModel {
     results.forEach((result, p) => {
       batchRows = Math.max(batchRows, result.batchRows);
       queuedSeconds = Math.max(queuedSeconds, result.queuedSeconds);
-      for (let r = 0; r < parts[p]!.rows; r++) predictions.push(decodeRow(randomUUID(), result.outputs, result.offset + r, this.outputs, topK));
+      for (let r = 0; r < parts[p]!.rows; r++) predictions.push(decodeRow(predictionId(), result.outputs, result.offset + r, this.outputs, topK));
     });
     return { predictions, batchRows, queuedSeconds };
   }

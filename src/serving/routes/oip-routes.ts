@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
@@ -11,6 +10,7 @@ import {
   elementCount,
   isDtype,
   jsonElement,
+  predictionId,
   type LoadedModel,
   type ModelManager,
   type TensorData,
@@ -184,12 +184,12 @@ export async function oipRoutes(fastify: FastifyInstance, opts: OipRoutesOptions
       opts.metrics.requests.inc({ ...labels, status: 'ok' });
       opts.metrics.duration.observe({ model: name }, (performance.now() - started) / 1000);
       opts.metrics.predictions.inc(labels, Object.values(feeds)[0]?.dims[0] ?? 1);
-      const pending = opts.log?.append([{ id: randomUUID(), ts: Date.now(), model: name, version: model.version.version, endpoint: 'oip', status: 200, latency_ms: performance.now() - started, inputs: { inputs: body.inputs }, outputs: { outputs: response.outputs } }]);
+      const pending = opts.log?.append([{ id: predictionId(), ts: Date.now(), model: name, version: model.version.version, endpoint: 'oip', status: 200, latency_ms: performance.now() - started, inputs: { inputs: body.inputs }, outputs: { outputs: response.outputs } }]);
       if (pending) await pending;
       return response;
     } catch (err) {
       opts.metrics.requests.inc({ ...labels, status: isBerthError(err) ? err.code : 'internal' });
-      void opts.log?.append([{ id: randomUUID(), ts: Date.now(), model: name, version: model.version.version, endpoint: 'oip', status: isBerthError(err) ? err.status : 500, error_code: isBerthError(err) ? err.code : 'internal', error: err instanceof Error ? err.message : String(err), latency_ms: performance.now() - started, inputs: { inputs: body.inputs } }]);
+      void opts.log?.append([{ id: predictionId(), ts: Date.now(), model: name, version: model.version.version, endpoint: 'oip', status: isBerthError(err) ? err.status : 500, error_code: isBerthError(err) ? err.code : 'internal', error: err instanceof Error ? err.message : String(err), latency_ms: performance.now() - started, inputs: { inputs: body.inputs } }]);
       throw err;
     } finally {
       model.release();

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { parse as parseCsv } from 'csv-parse/sync';
 import Type from 'typebox';
 import { BerthError, describeValue, isBerthError } from '../../errors/index.js';
-import type { EncodedRows, ImageUploads, LoadedModel, ModelManager, Prediction } from '../../inference/index.js';
+import { predictionId, type EncodedRows, type ImageUploads, type LoadedModel, type ModelManager, type Prediction } from '../../inference/index.js';
 import type { PredictionLog, PredictionRecord } from '../../monitoring/index.js';
 import { routeRequest, shadowed, type AbTestRouting, type Route, type RoutedTest } from '../../abtest/index.js';
 import { errorResponses, ModelParams } from '../schemas.js';
@@ -199,7 +199,7 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     const status = isBerthError(err) ? err.status : 500;
     void log.append([
       {
-        id: randomUUID(),
+        id: predictionId(),
         ts: Date.now(),
         model: model.name,
         version: model.version.version,
