@@ -57,6 +57,10 @@ export class WorkerLogSink implements PredictionSink {
     return this.ready;
   }
 
+  async start(): Promise<void> {
+    await this.writer();
+  }
+
   async write(batch: readonly PredictionRecord[]): Promise<void> {
     const worker = await this.writer();
     const seq = ++this.seq;

@@ -76,6 +76,11 @@ export class PredictionLog {
     this.sink = 'write' in target && typeof target.write === 'function' && !('selectFrom' in target) ? target : directSink(target as Kysely<Database>, options);
   }
 
+  /** Readies the sink; a server awaits this before it answers, so the flush interval holds from the first prediction. */
+  async start(): Promise<void> {
+    await this.sink.start?.();
+  }
+
   stats(): PredictionLogStats {
     return { ...this.counters, queued: this.queue.length };
   }
@@ -205,6 +210,8 @@ export class PredictionLog {
 /** Where batches go: a database on this thread, or a writer thread. Resolves once the rows are committed. */
 export interface PredictionSink {
   write(batch: readonly PredictionRecord[]): Promise<void>;
+  /** Gets ready to write (e.g. starts a thread and connects), so the first flush does not wait for it. */
+  start?(): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -43,14 +43,17 @@ function parseJson(text: string | null): unknown {
 export class PredictionStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** The newest `limit` predictions of a model since `sinceMs` (optionally one version), newest first. */
-  async window(model: string, sinceMs: number, options: { version?: number | undefined; limit: number; untilMs?: number | undefined }): Promise<{ rows: LoggedPrediction[]; truncated: boolean }> {
-    let q = this.db
+  /** Logged predictions with their feedback label, as every read here wants them. */
+  private withFeedback() {
+    return this.db
       .selectFrom('predictions as p')
       .leftJoin('prediction_feedback as f', 'f.prediction_id', 'p.id')
-      .select(['p.id', 'p.ts', 'p.model', 'p.version', 'p.variant', 'p.abtest', 'p.subject', 'p.endpoint', 'p.status', 'p.error_code', 'p.error', 'p.latency_ms', 'p.inputs', 'p.outputs', 'f.label', 'f.ts as feedback_ts'])
-      .where('p.model', '=', model)
-      .where('p.ts', '>=', sinceMs);
+      .select(['p.id', 'p.ts', 'p.model', 'p.version', 'p.variant', 'p.abtest', 'p.subject', 'p.endpoint', 'p.status', 'p.error_code', 'p.error', 'p.latency_ms', 'p.inputs', 'p.outputs', 'f.label', 'f.ts as feedback_ts']);
+  }
+
+  /** The newest `limit` predictions of a model since `sinceMs` (optionally one version), newest first. */
+  async window(model: string, sinceMs: number, options: { version?: number | undefined; limit: number; untilMs?: number | undefined }): Promise<{ rows: LoggedPrediction[]; truncated: boolean }> {
+    let q = this.withFeedback().where('p.model', '=', model).where('p.ts', '>=', sinceMs);
     if (options.untilMs !== undefined) q = q.where('p.ts', '<', options.untilMs);
     if (options.version !== undefined) q = q.where('p.version', '=', options.version);
     const rows = await q.orderBy('p.ts', 'desc').orderBy('p.id', 'desc').limit(options.limit + 1).execute();
@@ -63,12 +66,7 @@ export class PredictionStore {
     const pageSize = options.pageSize ?? 5000;
     let after: { ts: number; id: string } | undefined;
     for (;;) {
-      let q = this.db
-        .selectFrom('predictions as p')
-        .leftJoin('prediction_feedback as f', 'f.prediction_id', 'p.id')
-        .select(['p.id', 'p.ts', 'p.model', 'p.version', 'p.variant', 'p.abtest', 'p.subject', 'p.endpoint', 'p.status', 'p.error_code', 'p.error', 'p.latency_ms', 'p.inputs', 'p.outputs', 'f.label', 'f.ts as feedback_ts'])
-        .where('p.model', '=', model)
-        .where('p.ts', '>=', options.sinceMs);
+      let q = this.withFeedback().where('p.model', '=', model).where('p.ts', '>=', options.sinceMs);
       if (options.untilMs !== undefined) q = q.where('p.ts', '<', options.untilMs);
       if (after) {
         const { ts, id } = after;
@@ -83,12 +81,7 @@ export class PredictionStore {
   }
 
   async get(id: string): Promise<LoggedPrediction | undefined> {
-    const row = await this.db
-      .selectFrom('predictions as p')
-      .leftJoin('prediction_feedback as f', 'f.prediction_id', 'p.id')
-      .select(['p.id', 'p.ts', 'p.model', 'p.version', 'p.variant', 'p.abtest', 'p.subject', 'p.endpoint', 'p.status', 'p.error_code', 'p.error', 'p.latency_ms', 'p.inputs', 'p.outputs', 'f.label', 'f.ts as feedback_ts'])
-      .where('p.id', '=', id)
-      .executeTakeFirst();
+    const row = await this.withFeedback().where('p.id', '=', id).executeTakeFirst();
     return row ? toLogged(row) : undefined;
   }
 

@@ -39,6 +39,8 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
     },
   }, berth.store.options);
   const metrics = new ServingMetrics(() => manager, () => log?.stats().queued ?? 0);
+  // The writer thread connects before the first request, so no prediction waits on its start.
+  await log?.start();
   let started = false;
   manager = new ModelManager(berth.registry, berth.config.inference, {
     onSwap: (e) => {

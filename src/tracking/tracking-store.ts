@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
 import { BerthError, describeValue } from '../errors/index.js';
-import type { Database, LatestMetricsTable, RunsTable } from '../store/index.js';
+import type { Database, RunsTable } from '../store/index.js';
 import { isUniqueViolation } from '../store/index.js';
 import { LIMITS, RUN_STATUSES, type Experiment, type KeyValue, type Metric, type MetricValue, type Run, type RunInfo, type RunStatus, type ViewType } from './types.js';
 
@@ -34,13 +34,19 @@ function checkValue(what: string, key: string, value: unknown, limit: number): s
   return value;
 }
 
-function checkMillis(what: string, value: unknown, required: boolean): number | undefined {
+/**
+ * An integer (milliseconds, or a step) from JSON: a number or a string of digits. `metric` names the metric
+ * the field belongs to; the message is only put together on failure (log-batch checks 2000 fields a call).
+ */
+function checkMillis(what: string, value: unknown, required: boolean, metric?: string): number | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  const label = metric === undefined ? what : `metric '${metric}' ${what}`;
   if (value === undefined || value === null) {
-    if (required) throw invalid(`${what} is required (milliseconds since the epoch)`);
+    if (required) throw invalid(`${label} is required (milliseconds since the epoch)`);
     return undefined;
   }
   const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw invalid(`${what} must be an integer (milliseconds), got ${describeValue(value)}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw invalid(`${label} must be an integer (milliseconds), got ${describeValue(value)}`);
   return n;
 }
 
@@ -72,14 +78,29 @@ function runIdOf(id: unknown): string {
   return id;
 }
 
-/** Whether (step, timestamp, value) beats the stored latest value: MLflow's ordering. */
-function newer(candidate: { step: number; timestamp: number; value: number; isNan: boolean }, current: LatestMetricsTable | undefined): boolean {
-  if (!current) return true;
-  if (candidate.step !== Number(current.step)) return candidate.step > Number(current.step);
-  if (candidate.timestamp !== Number(current.timestamp)) return candidate.timestamp > Number(current.timestamp);
-  if (current.is_nan) return !candidate.isNan;
-  return !candidate.isNan && candidate.value > current.value;
+/** A checked metric point; a NaN value is stored as 0 with is_nan set. */
+interface MetricPoint {
+  key: string;
+  value: number;
+  isNan: boolean;
+  timestamp: number;
+  step: number;
 }
+
+/**
+ * Whether point a beats point b as its key's latest value: MLflow's ordering, highest (step, timestamp,
+ * value), where a NaN loses to any number at the same step and timestamp. LATEST_WINS is the same rule
+ * in SQL, against the stored row.
+ */
+function beats(a: MetricPoint, b: MetricPoint): boolean {
+  if (a.step !== b.step) return a.step > b.step;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  if (b.isNan) return !a.isNan;
+  return !a.isNan && a.value > b.value;
+}
+
+const LATEST_WINS = sql`excluded.step > latest_metrics.step or (excluded.step = latest_metrics.step and (excluded.timestamp > latest_metrics.timestamp
+  or (excluded.timestamp = latest_metrics.timestamp and not excluded.is_nan and (latest_metrics.is_nan or excluded.value > latest_metrics.value))))`;
 
 /**
  * Experiments, runs, params, tags and metric series, with MLflow's rules: params are write-once (the same
@@ -289,12 +310,19 @@ export class TrackingStore {
     if (p.length > LIMITS.batchParams) throw invalid(`A batch logging request can contain at most ${LIMITS.batchParams} params. Got ${p.length} params.`);
     if (t.length > LIMITS.batchTags) throw invalid(`A batch logging request can contain at most ${LIMITS.batchTags} tags. Got ${t.length} tags.`);
     if (m.length + p.length + t.length > LIMITS.batchTotal) throw invalid(`A batch logging request can contain at most ${LIMITS.batchTotal} total metrics, params and tags. Got ${m.length + p.length + t.length}.`);
-    const parsedMetrics = m.map((metric) => {
+    // One pass over the metrics: check each point and keep the batch's best point per key (the candidate
+    // for latest_metrics). A batch repeats few keys, so each distinct key is checked once.
+    const points: MetricPoint[] = [];
+    const best = new Map<string, MetricPoint>();
+    for (const metric of m) {
       if (metric === null || typeof metric !== 'object') throw invalid(`each metric must be an object {key, value, timestamp, step}, got ${describeValue(metric)}`);
-      const key = checkKey('metric', metric.key);
+      const key = best.has(metric.key) ? metric.key : checkKey('metric', metric.key);
       const { value, isNan } = parseMetricValue(key, metric.value);
-      return { key, value, isNan, timestamp: checkMillis(`metric '${key}' timestamp`, metric.timestamp, true)!, step: checkMillis(`metric '${key}' step`, metric.step ?? 0, false) ?? 0 };
-    });
+      const point = { key, value, isNan, timestamp: checkMillis('timestamp', metric.timestamp, true, key)!, step: checkMillis('step', metric.step ?? 0, false, key) ?? 0 };
+      points.push(point);
+      const current = best.get(key);
+      if (current === undefined || beats(point, current)) best.set(key, point);
+    }
     const parsedParams = p.map((param) => {
       const key = checkKey('param', param?.key);
       return { key, value: checkValue('param', key, typeof param.value === 'number' ? String(param.value) : param.value, LIMITS.paramValue) };
@@ -322,23 +350,13 @@ export class TrackingStore {
         if (fresh.length > 0) await trx.insertInto('run_params').values(fresh.map((x) => ({ run_uuid: runId, key: x.key, value: x.value }))).execute();
       }
       for (const tag of parsedTags) await this.upsertTag(trx, runId, tag.key, tag.value);
-      if (parsedMetrics.length > 0) {
-        await insertMetricRows(trx, runId, parsedMetrics);
-        const keys = [...new Set(parsedMetrics.map((x) => x.key))];
-        const current = new Map((await trx.selectFrom('latest_metrics').selectAll().where('run_uuid', '=', runId).where('key', 'in', keys).execute()).map((r) => [r.key, r]));
-        const best = new Map<string, (typeof parsedMetrics)[number]>();
-        for (const x of parsedMetrics) {
-          const b = best.get(x.key);
-          if (!b || newer(x, { run_uuid: runId, key: x.key, value: b.value, is_nan: b.isNan ? 1 : 0, timestamp: b.timestamp, step: b.step })) best.set(x.key, x);
-        }
-        for (const x of best.values()) {
-          if (!newer(x, current.get(x.key))) continue;
-          await trx
-            .insertInto('latest_metrics')
-            .values({ run_uuid: runId, key: x.key, value: x.value, is_nan: x.isNan ? 1 : 0, timestamp: x.timestamp, step: x.step })
-            .onConflict((oc) => oc.columns(['run_uuid', 'key']).doUpdateSet({ value: x.value, is_nan: x.isNan ? 1 : 0, timestamp: x.timestamp, step: x.step }))
-            .execute();
-        }
+      if (points.length > 0) {
+        await sql`insert into run_metrics (run_uuid, key, value, is_nan, timestamp, step) ${pointRows(trx, runId, points)}`.execute(trx);
+        // The batch's best point per key replaces the stored latest value only where it beats it: one
+        // statement for all keys (the database compares), not a read and an upsert per key.
+        await sql`insert into latest_metrics (run_uuid, key, value, is_nan, timestamp, step) ${pointRows(trx, runId, [...best.values()])}
+          on conflict (run_uuid, key) do update set value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
+          where ${LATEST_WINS}`.execute(trx);
       }
     });
   }
@@ -555,23 +573,21 @@ export class TrackingStore {
 }
 
 /**
- * Appends metric points. The whole batch travels as one JSON parameter that the database expands
- * (SQLite json_each, Postgres jsonb_array_elements) instead of a 1000-row VALUES list built and compiled
- * by the query builder. ±Infinity are sent as strings, JSON having no spelling for them.
+ * Metric points as a SELECT of rows for an INSERT. The whole batch travels as one JSON parameter that the
+ * database expands (SQLite jsonb_each, Postgres jsonb_array_elements) instead of a 1000-row VALUES list
+ * built and compiled by the query builder. ±Infinity are sent as strings, JSON having no spelling for
+ * them. `where true` lets SQLite parse an ON CONFLICT clause after the SELECT.
  */
-async function insertMetricRows(db: Kysely<Database>, runId: string, rows: Array<{ key: string; value: number; isNan: boolean; timestamp: number; step: number }>): Promise<void> {
-  const payload = JSON.stringify(rows.map((x) => [x.key, Number.isFinite(x.value) ? x.value : x.value > 0 ? 'Infinity' : '-Infinity', x.isNan ? 1 : 0, x.timestamp, x.step]));
+function pointRows(db: Kysely<Database>, runId: string, points: MetricPoint[]): RawBuilder<unknown> {
+  const payload = JSON.stringify(points.map((x) => [x.key, Number.isFinite(x.value) ? x.value : x.value > 0 ? 'Infinity' : '-Infinity', x.isNan ? 1 : 0, x.timestamp, x.step]));
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
-    await sql`insert into run_metrics (run_uuid, key, value, is_nan, timestamp, step)
-      select ${runId}, e->>0, (e->>1)::double precision, (e->>2)::int = 1, (e->>3)::bigint, (e->>4)::bigint
-      from jsonb_array_elements(${payload}::jsonb) as e`.execute(db);
-    return;
+    return sql`select ${runId}, e->>0, (e->>1)::double precision, (e->>2)::int = 1, (e->>3)::bigint, (e->>4)::bigint
+      from jsonb_array_elements(${payload}::jsonb) as e where true`;
   }
-  await sql`insert into run_metrics (run_uuid, key, value, is_nan, timestamp, step)
-    select ${runId}, json_extract(j.value, '$[0]'),
-      case json_extract(j.value, '$[1]') when 'Infinity' then 9e999 when '-Infinity' then -9e999 else json_extract(j.value, '$[1]') end,
-      json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]')
-    from json_each(${payload}) as j`.execute(db);
+  // jsonb_each hands each element over as binary JSON, which ->> reads without parsing text again.
+  return sql`select ${runId}, j.value ->> 0, case j.value ->> 1 when 'Infinity' then 9e999 when '-Infinity' then -9e999 else j.value ->> 1 end,
+      j.value ->> 2, j.value ->> 3, j.value ->> 4
+    from jsonb_each(${payload}) as j where true`;
 }
 
 /** Page tokens: opaque to clients, the keyset position to us. */

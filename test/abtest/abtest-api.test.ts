@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,6 +155,30 @@ describe.each(storeTargets())('A/B tests end to end ($engine)', (target) => {
     await start();
     const after = await Promise.all(Array.from({ length: 20 }, (_, i) => predict(i, `user-${i}`)));
     expect(after.map((a) => [a.body.variant, a.body.version])).toEqual(before.map((b) => [b.body.variant, b.body.version]));
+  });
+
+  it('assigns the same way in another process (a second `berth serve` on the same store)', async () => {
+    const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../../bin/berth.js'), 'serve', '--port', '0'], { cwd: made.config.home, env: { ...process.env, ...made.env, BERTH_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const other = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /serving at (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`berth serve exited ${code}: ${out}`)));
+      });
+      for (let i = 0; i < 20; i++) {
+        const here = (await predict(i, `user-${i}`)).body;
+        const res = await fetch(`${other}/v1/models/bc/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: ROWS[i]!.features, subject: `user-${i}` }) });
+        const there = (await res.json()) as PredictAnswer;
+        expect([there.variant, there.version]).toEqual([here.variant, here.version]);
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
   });
 
   it('a guardrail pauses the failing variant: its traffic returns to the control and an alert fires', async () => {

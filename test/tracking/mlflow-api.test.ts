@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { storeTargets } from '../helpers/targets.js';
@@ -180,6 +181,104 @@ describe.each(storeTargets())('MLflow tracking REST API on $engine', (target) =>
     await ok('POST', 'runs/restore', { run_id: runId });
     await ok('POST', 'runs/log-metric', { run_id: runId, key: 'x', value: 1, timestamp: 1 });
     await refused('GET', 'runs/get', { run_id: 'nope' }, 404, 'RESOURCE_DOES_NOT_EXIST');
+  });
+
+  it('keeps the latest value per key by (step, timestamp, value), NaN losing ties, within and across batches', async () => {
+    const exp = (await ok<{ experiment_id: string }>('POST', 'experiments/create', { name: 'latest-values' })).experiment_id;
+    const run = (await ok<{ run: { info: { run_id: string } } }>('POST', 'runs/create', { experiment_id: exp })).run.info.run_id;
+    const latest = async () => (await ok<{ run: { data: { metrics: Array<{ key: string; value: unknown; timestamp: number; step: number }> } } }>('GET', 'runs/get', { run_id: run })).run.data.metrics;
+    const T = 1_700_000_000_000; // timestamps beyond 32 bits
+    await ok('POST', 'runs/log-batch', {
+      run_id: run,
+      metrics: [
+        { key: 'a', value: 1, timestamp: T, step: 5 },
+        { key: 'a', value: 9, timestamp: T, step: 4 }, // lower step loses whatever its value
+        { key: 'a', value: 'NaN', timestamp: T, step: 5 }, // NaN loses a tie
+        { key: 'b', value: 'NaN', timestamp: T, step: 1 },
+        { key: 'b', value: 2, timestamp: T - 1, step: 1 }, // earlier timestamp loses
+        { key: 'c', value: 3, timestamp: T, step: '7' }, // steps and timestamps may be strings of digits
+        { key: 'c', value: '-Infinity', timestamp: `${T + 1}`, step: 7 },
+      ],
+    });
+    expect(await latest()).toEqual([
+      { key: 'a', value: 1, timestamp: T, step: 5 },
+      { key: 'b', value: 'NaN', timestamp: T, step: 1 },
+      { key: 'c', value: '-Infinity', timestamp: T + 1, step: 7 },
+    ]);
+    await ok('POST', 'runs/log-batch', {
+      run_id: run,
+      metrics: [
+        { key: 'a', value: 0.5, timestamp: T, step: 5 }, // smaller value at the same (step, timestamp): stays 1
+        { key: 'a', value: 'NaN', timestamp: T + 5, step: 4 }, // lower step: stays
+        { key: 'b', value: -1, timestamp: T, step: 1 }, // a number beats the stored NaN at the same (step, timestamp)
+        { key: 'c', value: 'Infinity', timestamp: T + 1, step: 7 }, // larger value at the same (step, timestamp)
+        { key: 'd', value: 4, timestamp: 1 }, // step defaults to 0
+      ],
+    });
+    expect(await latest()).toEqual([
+      { key: 'a', value: 1, timestamp: T, step: 5 },
+      { key: 'b', value: -1, timestamp: T, step: 1 },
+      { key: 'c', value: 'Infinity', timestamp: T + 1, step: 7 },
+      { key: 'd', value: 4, timestamp: 1, step: 0 },
+    ]);
+    await ok('POST', 'runs/log-metric', { run_id: run, key: 'b', value: 'NaN', timestamp: T, step: 1 }); // NaN does not replace a number at a tie
+    await ok('POST', 'runs/log-metric', { run_id: run, key: 'a', value: 'NaN', timestamp: T, step: 6 }); // but wins at a higher step
+    expect((await latest()).slice(0, 2)).toEqual([
+      { key: 'a', value: 'NaN', timestamp: T, step: 6 },
+      { key: 'b', value: -1, timestamp: T, step: 1 },
+    ]);
+    // every point is in the history, in (step, timestamp) order
+    const history = await ok<{ metrics: Array<{ value: unknown; step: number }> }>('GET', 'metrics/get-history', { run_id: run, metric_key: 'a' });
+    expect(history.metrics.map((m) => [m.step, m.value])).toEqual([[4, 9], [4, 'NaN'], [5, 1], [5, 'NaN'], [5, 0.5], [6, 'NaN']]);
+  });
+
+  it('agrees with a reference model of the latest value for random batches', async () => {
+    const exp = (await ok<{ experiment_id: string }>('POST', 'experiments/create', { name: 'latest-model' })).experiment_id;
+    const value = fc.constantFrom<number | string>(-1, 0, 0.5, 1, 'NaN', 'Infinity', '-Infinity');
+    const point = fc.record({ key: fc.constantFrom('x', 'y'), value, timestamp: fc.integer({ min: 0, max: 1 }), step: fc.integer({ min: 0, max: 1 }) }); // small ranges: many ties
+    // (step, timestamp, value) with NaN below every number: MLflow's order for the latest value
+    const rank = (p: { value: number | string; timestamp: number; step: number }) => [p.step, p.timestamp, p.value === 'NaN' ? 0 : 1, p.value === 'NaN' ? 0 : Number(p.value)];
+    const greater = (a: number[], b: number[]) => {
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
+      return false;
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(point, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }), async (batches) => {
+        const run = (await ok<{ run: { info: { run_id: string } } }>('POST', 'runs/create', { experiment_id: exp })).run.info.run_id;
+        for (const metrics of batches) await ok('POST', 'runs/log-batch', { run_id: run, metrics });
+        const expected = new Map<string, { key: string; value: number | string; timestamp: number; step: number }>();
+        for (const p of batches.flat()) {
+          const current = expected.get(p.key);
+          if (!current || greater(rank(p), rank(current))) expected.set(p.key, p);
+        }
+        const got = (await ok<{ run: { data: { metrics: unknown[] } } }>('GET', 'runs/get', { run_id: run })).run.data.metrics;
+        expect(got).toEqual([...expected.values()].sort((a, b) => a.key.localeCompare(b.key)));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('checks every metric of a batch, and a refused batch writes nothing', async () => {
+    const exp = (await ok<{ experiment_id: string }>('POST', 'experiments/create', { name: 'batch-checks' })).experiment_id;
+    const run = (await ok<{ run: { info: { run_id: string } } }>('POST', 'runs/create', { experiment_id: exp })).run.info.run_id;
+    const good = Array.from({ length: 10 }, (_, i) => ({ key: 'm', value: i, timestamp: 1, step: i }));
+    const refusedWith = (bad: Record<string, unknown>, fragment: string) => refused('POST', 'runs/log-batch', { run_id: run, metrics: [...good, bad, ...good] }, 400, 'INVALID_PARAMETER_VALUE', fragment);
+    await refusedWith({ key: 'bad key!', value: 1, timestamp: 1 }, 'names may only contain');
+    await refusedWith({ key: 5, value: 1, timestamp: 1 }, 'metric key must be a non-empty string');
+    await refusedWith({ key: 'm/../x', value: 1, timestamp: 1 }, "invalid metric key 'm/../x'");
+    await refusedWith({ key: 'k'.repeat(251), value: 1, timestamp: 1 }, 'the limit is 250');
+    await refusedWith({ key: 'm', value: 'high', timestamp: 1 }, "metric 'm': value must be a number");
+    await refusedWith({ key: 'm', value: 1 }, "metric 'm' timestamp is required");
+    await refusedWith({ key: 'm', value: 1, timestamp: 1.5 }, "metric 'm' timestamp must be an integer (milliseconds), got 1.5");
+    await refusedWith({ key: 'm', value: 1, timestamp: '12a' }, "metric 'm' timestamp must be an integer");
+    await refusedWith({ key: 'm', value: 1, timestamp: 1, step: 2 ** 53 }, "metric 'm' step must be an integer");
+    await refusedWith({ key: 'm', value: 1, timestamp: 1, step: '1.0' }, "metric 'm' step must be an integer");
+    await refused('POST', 'runs/log-batch', { run_id: run, metrics: [...good, null] }, 400, 'INVALID_PARAMETER_VALUE', 'each metric must be an object');
+    await refused('POST', 'runs/log-batch', { run_id: run, metrics: { key: 'm' } }, 400, 'INVALID_PARAMETER_VALUE', 'metrics must be a list');
+    await refused('POST', 'runs/log-batch', { run_id: 'f'.repeat(32), metrics: good }, 404, 'RESOURCE_DOES_NOT_EXIST');
+    const data = (await ok<{ run: { data: { metrics: unknown[] } } }>('GET', 'runs/get', { run_id: run })).run.data;
+    expect(data.metrics).toEqual([]);
+    expect((await ok<{ metrics: unknown[] }>('GET', 'metrics/get-history', { run_id: run, metric_key: 'm' })).metrics).toEqual([]);
   });
 
   it('stores and serves run artifacts through the mlflow-artifacts proxy', async () => {
