@@ -158,16 +158,56 @@ function mlflowValue(p: Prediction): unknown {
 const rawBodies = new WeakMap<FastifyRequest, string>();
 
 /**
- * The JSON text of `inputs` in a body that is exactly {"inputs": {...}}: with one key, everything between
- * the first ':' and the closing '}' is that value (the key "inputs" holds no ':'). Undefined otherwise.
+ * The JSON text of the top-level `inputs` object of a request body, cut from the text the body was parsed
+ * from (so the log stores it without cloning or serializing the parsed object again). The text is valid
+ * JSON (it parsed); the scan tracks strings and nesting and, like JSON.parse, keeps the last `inputs`
+ * key. Hand-written: no JSON library reports value offsets. Undefined when inputs is not an object.
  */
 export function singleInputsJson(raw: string | undefined, body: unknown): string | undefined {
-  if (raw === undefined || body === null || typeof body !== 'object') return undefined;
-  const keys = Object.keys(body);
-  if (keys.length !== 1 || keys[0] !== 'inputs') return undefined;
-  const colon = raw.indexOf(':');
-  const end = raw.lastIndexOf('}');
-  return colon > 0 && end > colon ? raw.slice(colon + 1, end).trim() : undefined;
+  if (raw === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const inputs = (body as Record<string, unknown>)['inputs'];
+  if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) return undefined;
+  let found: string | undefined;
+  let depth = 0;
+  let keyStart = -1;
+  let expectKey = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      for (i++; i < raw.length && raw.charCodeAt(i) !== 0x22; i++) if (raw.charCodeAt(i) === 0x5c /* \ */) i++;
+      if (depth === 1 && expectKey) keyStart = start;
+      if (depth === 1 && expectKey && keyStart >= 0) {
+        const key = raw.slice(keyStart, i + 1);
+        expectKey = false;
+        if (key === '"inputs"' || (key.includes('\\') && JSON.parse(key) === 'inputs')) {
+          let j = raw.indexOf(':', i + 1) + 1;
+          while (j < raw.length && raw.charCodeAt(j) <= 0x20) j++;
+          const valueStart = j;
+          let level = 0;
+          for (; j < raw.length; j++) {
+            const d = raw.charCodeAt(j);
+            if (d === 0x22) {
+              for (j++; j < raw.length && raw.charCodeAt(j) !== 0x22; j++) if (raw.charCodeAt(j) === 0x5c) j++;
+            } else if (d === 0x7b || d === 0x5b) level++;
+            else if (d === 0x7d || d === 0x5d) {
+              level--;
+              if (level === 0) break;
+            }
+          }
+          found = raw.slice(valueStart, j + 1);
+          i = j;
+        }
+      }
+      continue;
+    }
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c /* , */ && depth === 1) expectKey = true;
+  }
+  return found;
 }
 
 export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoutesOptions): Promise<void> {
