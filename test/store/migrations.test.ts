@@ -181,7 +181,7 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
     for (const r of results) expect(r.results).toEqual([{ op: 'open', engine: target.engine, migrations: ALL_MIGRATIONS }]);
     const store = await open(config);
     expect(await migrationRows(store)).toEqual(ALL_MIGRATIONS);
-  });
+  }, 180_000);
 
   // Opening a brand-new database from two places at once: on SQLite migrations run in one immediate
   // transaction and same-file opens in one process queue; on Postgres a lost race creating the schema is
@@ -207,7 +207,8 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
       const results = await runWorkers([0, 1, 2, 3].map((n) => ({ name: `open${n}`, args: ['open'] })), env);
       expect(describeFailures(results)).toBe('');
     }
-  });
+    // 12 tsx processes; on two cores busy with other suites that takes well over the default minute.
+  }, 180_000);
 
   // With `database.schema`, Kysely's Migrator must keep its bookkeeping tables in that schema: left to
   // itself it finds another schema's kysely_migration tables, skips creating its own and then fails on
