@@ -1,20 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/index.js';
+import type { Database, PredictionsTable } from '../store/index.js';
 
 /** A logged prediction as monitoring reads it back: JSON parsed, feedback label joined. */
-export interface LoggedPrediction {
-  id: string;
-  ts: number;
-  model: string;
-  version: number | null;
-  variant: string | null;
-  abtest: string | null;
-  subject: string | null;
-  endpoint: string;
-  status: number;
-  error_code: string | null;
-  error: string | null;
-  latency_ms: number;
+export interface LoggedPrediction extends Omit<PredictionsTable, 'inputs' | 'outputs'> {
   inputs: unknown;
   outputs: unknown;
   /** The feedback label, when one arrived. */
@@ -138,24 +126,8 @@ export class PredictionStore {
   }
 }
 
-type Row = {
-  id: string;
-  ts: number;
-  model: string;
-  version: number | null;
-  variant: string | null;
-  abtest: string | null;
-  subject: string | null;
-  endpoint: string;
-  status: number;
-  error_code: string | null;
-  error: string | null;
-  latency_ms: number;
-  inputs: string | null;
-  outputs: string | null;
-  label: string | null;
-  feedback_ts: number | null;
-};
+/** A row as the query reads it: the table's columns and the joined feedback. */
+type Row = PredictionsTable & { label: string | null; feedback_ts: number | null };
 
 function toLogged(row: Row): LoggedPrediction {
   const logged: LoggedPrediction = {
