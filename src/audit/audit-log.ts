@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/index.js';
 import { nowIso } from '../store/index.js';
 
-export type AuditTargetType = 'model' | 'version' | 'alias' | 'api_key' | 'dataset' | 'alert_rule' | 'abtest';
+export type AuditTargetType = 'model' | 'version' | 'alias' | 'api_key' | 'dataset' | 'alert_rule' | 'abtest' | 'pipeline_run' | 'retrain_policy' | 'retrain_event';
 
 export interface AuditEntry {
   actor: string;

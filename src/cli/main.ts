@@ -16,6 +16,9 @@ import { evaluateCommand } from './commands/evaluate.js';
 import { driftCommand } from './commands/drift.js';
 import { abtestCommand } from './commands/abtest.js';
 import { alertsCommand, feedbackCommand, monitorCommand, predictionsCommand } from './commands/monitoring.js';
+import { pipelineCommand, workerCommand } from './commands/pipelines.js';
+import { retrainCommand } from './commands/retrain.js';
+import { trainCommand } from './commands/train.js';
 
 export function buildProgram(): Command {
   const program = new Command('berth')
@@ -28,7 +31,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON instead of tables')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand(), experimentsCommand(), runsCommand(), datasetsCommand(), evaluateCommand(), driftCommand(), predictionsCommand(), feedbackCommand(), monitorCommand(), alertsCommand(), abtestCommand()]) {
+  for (const command of [serveCommand(), configCommand(), modelsCommand(), versionsCommand(), promoteCommand(), rollbackCommand(), aliasCommand(), tagsCommand(), compareCommand(), auditCommand(), keysCommand(), experimentsCommand(), runsCommand(), datasetsCommand(), evaluateCommand(), driftCommand(), predictionsCommand(), feedbackCommand(), monitorCommand(), alertsCommand(), abtestCommand(), trainCommand(), pipelineCommand(), workerCommand(), retrainCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit exit-override so usage errors reach main() instead of exiting mid-flight.

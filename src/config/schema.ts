@@ -155,6 +155,27 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    pipelines: Type.Object(
+      {
+        files: Type.Array(Type.String({ minLength: 1 }), {
+          description: 'Pipeline files whose `schedule` runs inside `berth serve` (relative paths resolve against the home).',
+        }),
+        concurrency: Type.Integer({ minimum: 1, maximum: 64, description: 'Steps one process executes at once.' }),
+        executor: Type.Union([Type.Literal('auto'), Type.Literal('inprocess'), Type.Literal('pg-boss')], {
+          description: 'auto: pg-boss on Postgres (any `berth worker` or `berth serve` takes steps), in-process on SQLite.',
+        }),
+        serve_works: Type.Boolean({ description: 'On pg-boss, `berth serve` also executes steps (set false to leave them to `berth worker`).' }),
+        stale_seconds: Type.Integer({ minimum: 5, maximum: 86_400, description: 'A step whose executor has not reported for this long is failed as orphaned.' }),
+      },
+      { additionalProperties: false },
+    ),
+    retraining: Type.Object(
+      {
+        enabled: Type.Boolean({ description: 'Evaluate retraining policies inside `berth serve`.' }),
+        evaluate_every_seconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+      },
+      { additionalProperties: false },
+    ),
     log: Type.Object({ level: LogLevel }, { additionalProperties: false }),
   },
   { additionalProperties: false },
@@ -204,6 +225,8 @@ export const DEFAULTS: Config = {
     rules: [],
     webhooks: [],
   },
+  pipelines: { files: [], concurrency: 2, executor: 'auto', serve_works: true, stale_seconds: 60 },
+  retraining: { enabled: true, evaluate_every_seconds: 60 },
   log: { level: 'info' },
 };
 
@@ -229,4 +252,7 @@ export const ENV_KEYS: Record<string, string> = {
   BERTH_FLUSH_INTERVAL_MS: 'monitoring.flush_interval_ms',
   BERTH_RETENTION_DAYS: 'monitoring.retention_days',
   BERTH_EVALUATE_EVERY_SECONDS: 'monitoring.evaluate_every_seconds',
+  BERTH_PIPELINE_EXECUTOR: 'pipelines.executor',
+  BERTH_PIPELINE_STALE_SECONDS: 'pipelines.stale_seconds',
+  BERTH_RETRAIN_EVERY_SECONDS: 'retraining.evaluate_every_seconds',
 };

@@ -8,6 +8,8 @@ import { RunArtifacts, TrackingStore } from '../tracking/index.js';
 import { DatasetRegistry } from '../datasets/index.js';
 import { Monitoring } from '../monitoring/index.js';
 import { AbTests } from '../abtest/index.js';
+import { builtinSteps, InProcessQueue, PgBossQueue, Pipelines, type JobQueue } from '../pipelines/index.js';
+import { Retraining } from '../retraining/index.js';
 
 /** Everything a Berth process works with, wired from one Config. The CLI and the server both start here. */
 export interface Berth {
@@ -21,6 +23,8 @@ export interface Berth {
   datasets: DatasetRegistry;
   monitoring: Monitoring;
   abtests: AbTests;
+  pipelines: Pipelines;
+  retraining: Retraining;
   /** Flushes the prediction log, stops schedules, closes the store. */
   close(): Promise<void>;
 }
@@ -44,7 +48,15 @@ export async function openBerth(config: Config): Promise<Berth> {
   const monitoring = new Monitoring(store.db, registry, config);
   const abtests = new AbTests(store.db, registry, monitoring);
   monitoring.addEvaluator((now) => abtests.checkGuardrails(now));
-  return {
+  const queue: JobQueue =
+    config.pipelines.executor === 'inprocess' || (config.pipelines.executor === 'auto' && store.engine === 'sqlite') || !config.database.url
+      ? new InProcessQueue()
+      : new PgBossQueue({ connectionString: config.database.url, schema: `${config.database.schema ?? 'berth'}_jobs`.slice(0, 63) });
+  // The built-in steps call back into this very context; it is complete by the time a step runs.
+  const berth = {} as Berth;
+  const pipelines = new Pipelines({ db: store.db, engine: store.engine, tracking, queue, builtins: (uses, args, ctx) => builtinSteps(berth)(uses, args, ctx), home: config.home, staleMs: config.pipelines.stale_seconds * 1000 });
+  const retraining = new Retraining(store.db, store.engine, registry, monitoring, pipelines, config.home);
+  Object.assign(berth, {
     config,
     store,
     artifacts,
@@ -55,12 +67,18 @@ export async function openBerth(config: Config): Promise<Berth> {
     datasets,
     monitoring,
     abtests,
+    pipelines,
+    retraining,
     close: async () => {
       try {
+        await pipelines.close();
         await monitoring.close();
       } finally {
         await store.close();
       }
     },
-  };
+  } satisfies Berth);
+  // In-process runs execute in the process that starts them; with pg-boss only workers (and serve) take steps.
+  if (queue.kind === 'inprocess') await pipelines.startWorking(config.pipelines.concurrency);
+  return berth;
 }

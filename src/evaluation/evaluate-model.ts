@@ -226,45 +226,11 @@ export async function evaluateModel(berth: Pick<Berth, 'registry' | 'config'>, o
     items.push({ row: index, truth, features });
   });
 
-  // Imported here, not at the top: the metric functions of this module stay free of onnxruntime and sharp.
-  const { InlineExecutor, LoadedModel } = await import('../inference/index.js');
-  const inference = berth.config.inference;
-  const executor = await InlineExecutor.create(bytes, { intraOpThreads: inference.intra_op_threads, interOpThreads: inference.inter_op_threads, graphOptimization: inference.graph_optimization });
-  const maxBatchSize = inference.max_batch_size;
-  const loaded = new LoadedModel(
-    view,
-    executor,
-    { maxBatchSize, maxQueueDelayUs: 0, maxQueueRows: Math.max(inference.max_queue_rows, 2 * maxBatchSize, EVALUATION_CHUNK_ROWS) },
-    { maxPixels: inference.max_image_pixels, maxBytes: inference.max_image_bytes },
-  );
   const predicted: Array<{ item: (typeof items)[number]; prediction: Prediction }> = [];
-  try {
-    for (let start = 0; start < items.length; start += EVALUATION_CHUNK_ROWS) {
-      let chunk = items.slice(start, start + EVALUATION_CHUNK_ROWS);
-      let predictions: Prediction[];
-      try {
-        predictions = (await loaded.predict(chunk.map((i) => i.features))).predictions;
-      } catch (err) {
-        if (!isInvalidInput(err)) throw err;
-        // Some row of the chunk was refused: find which, one by one, and predict the others.
-        const good: typeof chunk = [];
-        for (const item of chunk) {
-          try {
-            await loaded.encode([item.features], () => '');
-            good.push(item);
-          } catch (rowErr) {
-            if (!isInvalidInput(rowErr)) throw rowErr;
-            refused.push({ row: item.row, message: rowErr.message });
-          }
-        }
-        chunk = good;
-        predictions = chunk.length > 0 ? (await loaded.predict(chunk.map((i) => i.features))).predictions : [];
-      }
-      chunk.forEach((item, i) => predicted.push({ item, prediction: predictions[i]! }));
-    }
-  } finally {
-    await loaded.retire();
-  }
+  const outcome = await predictRows(berth, view, bytes, items.map((i) => ({ row: i.row, features: i.features })));
+  refused.push(...outcome.refused);
+  const byRow = new Map(items.map((i) => [i.row, i]));
+  for (const p of outcome.predicted) predicted.push({ item: byRow.get(p.row)!, prediction: p.prediction });
   refused.sort((a, b) => a.row - b.row);
 
   if (predicted.length === 0) {
@@ -374,6 +340,59 @@ export interface Verdict {
   relative: number | null;
   /** The verdict in one sentence. */
   reason: string;
+}
+
+/**
+ * Predicts rows through the serving code (`LoadedModel` with an inline executor), in chunks; a chunk
+ * with a refused row is retried row by row so only that row is refused. Used by evaluation and the
+ * pipelines' batch-predict step.
+ */
+export async function predictRows(
+  berth: Pick<Berth, 'config'>,
+  view: VersionView,
+  bytes: Uint8Array,
+  items: ReadonlyArray<{ row: number; features: Record<string, unknown> }>,
+): Promise<{ predicted: Array<{ row: number; prediction: Prediction }>; refused: RefusedRow[] }> {
+  // Imported here, not at the top: the metric functions of this module stay free of onnxruntime and sharp.
+  const { InlineExecutor, LoadedModel } = await import('../inference/index.js');
+  const inference = berth.config.inference;
+  const executor = await InlineExecutor.create(bytes, { intraOpThreads: inference.intra_op_threads, interOpThreads: inference.inter_op_threads, graphOptimization: inference.graph_optimization });
+  const maxBatchSize = inference.max_batch_size;
+  const loaded = new LoadedModel(
+    view,
+    executor,
+    { maxBatchSize, maxQueueDelayUs: 0, maxQueueRows: Math.max(inference.max_queue_rows, 2 * maxBatchSize, EVALUATION_CHUNK_ROWS) },
+    { maxPixels: inference.max_image_pixels, maxBytes: inference.max_image_bytes },
+  );
+  const refused: RefusedRow[] = [];
+  const predicted: Array<{ row: number; prediction: Prediction }> = [];
+  try {
+    for (let start = 0; start < items.length; start += EVALUATION_CHUNK_ROWS) {
+      let chunk = items.slice(start, start + EVALUATION_CHUNK_ROWS);
+      let predictions: Prediction[];
+      try {
+        predictions = (await loaded.predict(chunk.map((i) => i.features))).predictions;
+      } catch (err) {
+        if (!isInvalidInput(err)) throw err;
+        const good: typeof chunk = [];
+        for (const item of chunk) {
+          try {
+            await loaded.encode([item.features], () => '');
+            good.push(item);
+          } catch (rowErr) {
+            if (!isInvalidInput(rowErr)) throw rowErr;
+            refused.push({ row: item.row, message: rowErr.message });
+          }
+        }
+        chunk = good;
+        predictions = chunk.length > 0 ? (await loaded.predict(chunk.map((i) => i.features))).predictions : [];
+      }
+      chunk.forEach((item, i) => predicted.push({ row: item.row, prediction: predictions[i]! }));
+    }
+  } finally {
+    await loaded.retire();
+  }
+  return { predicted, refused };
 }
 
 /** What compareVersions needs of each side: its metrics and, for the wording, its version. */

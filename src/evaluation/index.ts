@@ -38,6 +38,7 @@ export { isUndefinedMetric, type UndefinedMetricNote } from './numeric.js';
 export {
   compareVersions,
   evaluateModel,
+  predictRows,
   evaluationSummary,
   EVALUATION_CHUNK_ROWS,
   higherIsBetterDefault,
@@ -54,3 +55,4 @@ export {
   type Verdict,
 } from './evaluate-model.js';
 export { escapeHtml, renderReportHtml, type ReportOptions } from './report-html.js';
+export { readCsv, rowsFor, experimentId, logRun, type CsvData } from './evaluation-run.js';

@@ -3,6 +3,7 @@ import type { Berth } from '../context/index.js';
 import { BerthError } from '../errors/index.js';
 import { ModelManager } from '../inference/index.js';
 import { AbTestRouting } from '../abtest/index.js';
+import { startPipelineSchedules } from '../pipelines/index.js';
 import { buildApp } from './app.js';
 import { isLoopback } from './auth.js';
 import { ServingMetrics } from './metrics.js';
@@ -58,6 +59,7 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
   // Tests changed by another process are followed within the same interval as alias moves.
   await routing.start(berth.config.inference.watch_interval_ms);
   started = true;
+  const stopBackground = opts.schedule !== false ? await startBackgroundWork(berth, app) : () => undefined;
   if (opts.schedule !== false) startMonitoringSchedule(berth, app, metrics);
   await app.listen({ host, port });
   const address = app.server.address();
@@ -70,11 +72,33 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
     manager: serving,
     close: async () => {
       routing.stop();
+      stopBackground();
       await app.close();
       // In-flight requests are done: everything they logged is queued, and close() writes it.
       await berth.monitoring.close();
       await serving.stop();
     },
+  };
+}
+
+/**
+ * Pipelines and retraining in the process that owns schedules: orphaned runs failed, steps taken from
+ * pg-boss (unless left to `berth worker`), scheduled pipeline files, and retraining policies evaluated.
+ */
+async function startBackgroundWork(berth: Berth, app: FastifyInstance): Promise<() => void> {
+  const { pipelines, retraining, config } = berth;
+  const orphaned = await pipelines.recoverOrphans();
+  if (orphaned.length) app.log.warn({ runs: orphaned }, `marked ${orphaned.length} orphaned pipeline run(s) failed; resume them with berth pipeline resume RUN`);
+  if (pipelines.queueKind === 'queue' && config.pipelines.serve_works) await pipelines.startWorking(config.pipelines.concurrency);
+  const scheduled = startPipelineSchedules(pipelines, config.pipelines.files, config.home, {
+    onStart: (pipeline, runId) => app.log.info({ pipeline, run: runId }, `scheduled pipeline ${pipeline} started run ${runId}`),
+    onError: (file, err) => app.log.error({ err, file }, `scheduled pipeline ${file} could not start`),
+  });
+  for (const s of scheduled.schedules) app.log.info({ schedule: s }, `pipeline ${s.pipeline} scheduled (${s.cron}), next run ${s.next}`);
+  const stopRetraining = config.retraining.enabled ? retraining.startSchedule(config.retraining.evaluate_every_seconds, (err) => app.log.error({ err }, 'retraining evaluation failed')) : () => undefined;
+  return () => {
+    scheduled.stop();
+    stopRetraining();
   };
 }
 

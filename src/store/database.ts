@@ -216,6 +216,85 @@ export interface Database {
   abtests: AbTestsTable;
   abtest_phases: AbTestPhasesTable;
   abtest_outcomes: AbTestOutcomesTable;
+  pipeline_runs: PipelineRunsTable;
+  pipeline_steps: PipelineStepsTable;
+  pipeline_step_attempts: PipelineStepAttemptsTable;
+  retrain_policies: RetrainPoliciesTable;
+  retrain_events: RetrainEventsTable;
+}
+
+export type PipelineState = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+export interface PipelineRunsTable {
+  id: string;
+  pipeline: string;
+  state: PipelineState;
+  spec: string;
+  params: string;
+  source: string;
+  base_dir: string;
+  trigger: string;
+  tracking_run_id: string | null;
+  error: string | null;
+  created_by: string;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  cancel_requested: number;
+  executor: string;
+  heartbeat_at: number | null;
+}
+
+export interface PipelineStepsTable {
+  run_id: string;
+  step_id: string;
+  position: number;
+  state: PipelineState;
+  attempts: number;
+  outputs: string;
+  error: string | null;
+  owner: string | null;
+  heartbeat_at: number | null;
+  started_at: number | null;
+  ended_at: number | null;
+}
+
+export interface PipelineStepAttemptsTable {
+  run_id: string;
+  step_id: string;
+  attempt: number;
+  state: PipelineState;
+  exit_code: number | null;
+  error: string | null;
+  log: string;
+  started_at: number;
+  ended_at: number | null;
+}
+
+export interface RetrainPoliciesTable {
+  model: string;
+  policy: string;
+  updated_by: string;
+  updated_at: number;
+}
+
+export interface RetrainEventsTable {
+  id: Generated<number>;
+  model: string;
+  trigger: string;
+  decision: 'fired' | 'suppressed' | 'pending' | 'approved' | 'rejected';
+  reason: string;
+  detail: string;
+  pipeline_run_id: string | null;
+  outcome: string | null;
+  outcome_reason: string | null;
+  champion_version: number | null;
+  challenger_version: number | null;
+  watch_until: number | null;
+  created_by: string;
+  created_at: number;
+  decided_by: string | null;
+  decided_at: number | null;
 }
 
 export interface AbTestsTable {

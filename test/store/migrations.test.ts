@@ -5,11 +5,12 @@ import { sqliteFile, type Config } from '../../src/config/index.js';
 import { appliedMigrations, nowIso, openStore, type Store, type StoreOptions } from '../../src/store/index.js';
 import { storeTargets, type StoreTarget } from '../helpers/targets.js';
 
-const ALL_MIGRATIONS = ['0001-registry', '0002-tracking', '0003-datasets', '0004-monitoring', '0005-abtests'];
+const ALL_MIGRATIONS = ['0001-registry', '0002-tracking', '0003-datasets', '0004-monitoring', '0005-abtests', '0006-pipelines'];
 import { describeFailures, runWorkers } from '../helpers/workers.js';
 
 const REGISTRY_TABLES = ['models', 'model_tags', 'model_versions', 'version_tags', 'aliases', 'alias_history', 'audit_events', 'api_keys'];
 const MONITORING_TABLES = ['predictions', 'prediction_feedback', 'drift_references', 'alert_rules', 'alerts'];
+const PIPELINE_TABLES = ['pipeline_runs', 'pipeline_steps', 'pipeline_step_attempts', 'retrain_policies', 'retrain_events'];
 const TRACKING_TABLES = ['experiments', 'experiment_tags', 'runs', 'run_params', 'run_tags', 'run_metrics', 'latest_metrics', 'tracking_datasets', 'run_inputs', 'run_artifacts'];
 
 /** The StoreOptions src/context/index.ts builds from a Config. */
@@ -80,7 +81,7 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
   it('creates the registry tables', async () => {
     const store = await open(make().config);
     const tables = await tableNames(store);
-    for (const table of [...REGISTRY_TABLES, ...TRACKING_TABLES, ...MONITORING_TABLES]) expect(tables).toContain(table);
+    for (const table of [...REGISTRY_TABLES, ...TRACKING_TABLES, ...MONITORING_TABLES, ...PIPELINE_TABLES]) expect(tables).toContain(table);
     expect(tables).toContain('kysely_migration');
   });
 
@@ -132,7 +133,7 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
       const tables = (raw.prepare(`select name from sqlite_master where type = 'table'`).all() as Array<{ name: string }>).map((r) => r.name);
-      for (const table of [...REGISTRY_TABLES, ...TRACKING_TABLES, ...MONITORING_TABLES]) expect(tables).toContain(table);
+      for (const table of [...REGISTRY_TABLES, ...TRACKING_TABLES, ...MONITORING_TABLES, ...PIPELINE_TABLES]) expect(tables).toContain(table);
     } finally {
       raw.close();
     }
