@@ -254,5 +254,6 @@ export const ENV_KEYS: Record<string, string> = {
   BERTH_EVALUATE_EVERY_SECONDS: 'monitoring.evaluate_every_seconds',
   BERTH_PIPELINE_EXECUTOR: 'pipelines.executor',
   BERTH_PIPELINE_STALE_SECONDS: 'pipelines.stale_seconds',
+  BERTH_PIPELINE_SERVE_WORKS: 'pipelines.serve_works',
   BERTH_RETRAIN_EVERY_SECONDS: 'retraining.evaluate_every_seconds',
 };

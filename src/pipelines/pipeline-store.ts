@@ -17,6 +17,8 @@ export interface StepView {
   attempts: number;
   outputs: Record<string, unknown>;
   error: string | null;
+  /** `host:pid` of the process that executed the step's last attempt. */
+  executed_by: string | null;
   started_at: string | null;
   ended_at: string | null;
   duration_ms: number | null;
@@ -116,6 +118,7 @@ export function runView(stored: StoredRun): PipelineRunView {
         attempts: s.attempts,
         outputs: parseJson<Record<string, unknown>>(s.outputs),
         error: s.error,
+        executed_by: s.owner,
         started_at: iso(s.started_at),
         ended_at: iso(s.ended_at),
         duration_ms: s.started_at !== null && s.ended_at !== null ? s.ended_at - s.started_at : null,

@@ -166,7 +166,31 @@ export class Pipelines {
     this.timer.unref();
   }
 
+  /**
+   * Takes steps once there is work: at once when this process starts a run, else when a queued step
+   * shows up (checked every `checkMs`). Keeps a server that never runs pipelines from starting pg-boss.
+   */
+  workWhenNeeded(concurrency: number, checkMs = 5000): () => void {
+    this.lazyConcurrency = concurrency;
+    const timer = setInterval(() => {
+      if (this.working) return clearInterval(timer);
+      void this.options.db
+        .selectFrom('pipeline_steps')
+        .select('run_id')
+        .where('state', '=', 'queued')
+        .limit(1)
+        .executeTakeFirst()
+        .then((row) => (row ? this.startWorking(concurrency) : undefined))
+        .catch(() => undefined);
+    }, checkMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private lazyConcurrency: number | undefined;
+
   async start(spec: PipelineSpec, options: StartOptions): Promise<PipelineRunView> {
+    if (this.lazyConcurrency !== undefined && !this.working) await this.startWorking(this.lazyConcurrency);
     const params = resolveParams(spec, options.params);
     const id = crypto.randomUUID();
     const now = Date.now();

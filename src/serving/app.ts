@@ -11,6 +11,8 @@ import type { ModelManager } from '../inference/index.js';
 import type { PredictionLog } from '../monitoring/index.js';
 import { monitoringRoutes } from './routes/monitoring-routes.js';
 import { abtestRoutes } from './routes/abtest-routes.js';
+import { pipelineRoutes } from './routes/pipeline-routes.js';
+import { retrainingRoutes } from './routes/retraining-routes.js';
 import type { AbTestRouting } from '../abtest/index.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
@@ -100,6 +102,8 @@ export async function buildApp(berth: Berth, options: AppOptions): Promise<Fasti
     onShadowError: (err: unknown) => app.log.warn({ err }, 'shadow prediction failed (the client was not affected)'),
   });
   await app.register(abtestRoutes, { prefix: '/v1', abtests: berth.abtests, routing: options.routing });
+  await app.register(pipelineRoutes, { prefix: '/v1', pipelines: berth.pipelines, home: config.home });
+  await app.register(retrainingRoutes, { prefix: '/v1', retraining: berth.retraining, registry: berth.registry });
   await app.register(monitoringRoutes, { prefix: '/v1', monitoring: berth.monitoring, registry: berth.registry, maxReferenceBytes: config.registry.max_dataset_bytes });
   await app.register(keysRoutes, { prefix: '/v1', keys: berth.keys });
   const tracking = { tracking: berth.tracking, artifacts: berth.runArtifacts, db: berth.store.db, maxArtifactBytes: config.registry.max_model_bytes };

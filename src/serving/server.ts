@@ -89,7 +89,7 @@ async function startBackgroundWork(berth: Berth, app: FastifyInstance): Promise<
   const { pipelines, retraining, config } = berth;
   const orphaned = await pipelines.recoverOrphans();
   if (orphaned.length) app.log.warn({ runs: orphaned }, `marked ${orphaned.length} orphaned pipeline run(s) failed; resume them with berth pipeline resume RUN`);
-  if (pipelines.queueKind === 'queue' && config.pipelines.serve_works) await pipelines.startWorking(config.pipelines.concurrency);
+  const stopWorking = pipelines.queueKind === 'queue' && config.pipelines.serve_works ? pipelines.workWhenNeeded(config.pipelines.concurrency) : () => undefined;
   const scheduled = startPipelineSchedules(pipelines, config.pipelines.files, config.home, {
     onStart: (pipeline, runId) => app.log.info({ pipeline, run: runId }, `scheduled pipeline ${pipeline} started run ${runId}`),
     onError: (file, err) => app.log.error({ err, file }, `scheduled pipeline ${file} could not start`),
@@ -99,6 +99,7 @@ async function startBackgroundWork(berth: Berth, app: FastifyInstance): Promise<
   return () => {
     scheduled.stop();
     stopRetraining();
+    stopWorking();
   };
 }
 

@@ -49,6 +49,8 @@ function makeTarget(url: string | undefined): { config: Config; env: Record<stri
         await client.connect();
         try {
           await client.query(`drop schema if exists "${schema}" cascade`);
+          // pg-boss keeps pipeline step jobs in a schema of its own beside Berth's.
+          await client.query(`drop schema if exists "${schema}_jobs" cascade`);
         } finally {
           await client.end();
         }
