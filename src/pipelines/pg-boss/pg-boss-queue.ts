@@ -45,7 +45,9 @@ export class PgBossQueue implements JobQueue {
 
   async send(job: StepJob): Promise<void> {
     const boss = await this.started();
-    await boss.send(STEP_QUEUE, { ...job }, { retryLimit: 0, expireInHours: 23, singletonKey: `${job.runId}/${job.stepId}` });
+    // No singleton key: a resumed step is queued again while its dead worker's job may still be 'active'; the
+    // runner's claim (queued → running in one UPDATE) is what makes each step run once.
+    await boss.send(STEP_QUEUE, { ...job }, { retryLimit: 0, expireInHours: 23 });
   }
 
   async work(handler: StepHandler, concurrency: number): Promise<void> {
