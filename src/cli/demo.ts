@@ -24,6 +24,18 @@ export async function seedDemo(berth: Berth): Promise<boolean> {
   // Its training data becomes the drift reference, so /v1/models/breast-cancer/drift works from the start.
   const csv = readFileSync(path.join(ROOT, 'data', 'breast_cancer.csv'), 'utf8');
   await berth.monitoring.references.set(DEMO_MODEL, version.version, await readCsvRecords(csv, 'data/breast_cancer.csv'), 'data/breast_cancer.csv', 'berth:demo');
+  // A retraining policy to show the loop: 500 labels (or a 5-point accuracy drop) propose a retraining,
+  // which waits for `berth retrain approve ID`.
+  await berth.retraining.setPolicy(
+    DEMO_MODEL,
+    {
+      data: { reference: path.join(ROOT, 'data', 'breast_cancer.csv'), label: 'diagnosis' },
+      triggers: { feedback: { min_labels: 500 }, accuracy_drop: { min_drop: 0.05 } },
+      constraints: { min_hours_between: 24, approval_required: true },
+      compare: { metric: 'accuracy', min_delta: 0.01 },
+    },
+    'berth:demo',
+  );
   return true;
 }
 
