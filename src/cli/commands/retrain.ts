@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import type { Berth } from '../../context/index.js';
 import { BerthError } from '../../errors/index.js';
 import type { RetrainEventView } from '../../retraining/index.js';
 import { globals, localActor, output, withBerth } from '../context.js';
@@ -8,6 +9,11 @@ import { shortTime, type Output } from '../output.js';
 
 function localOnly(cmd: Command): void {
   if (globals(cmd).url) throw new Error('berth retrain works on the local store (--home / BERTH_HOME or BERTH_DATABASE_URL); drop --url');
+}
+
+/** On SQLite the pipeline runs in this process: leaving early would abandon it, so the command waits. */
+function mustWait(berth: Berth, wait: boolean | undefined): boolean {
+  return wait === true || berth.pipelines.queueKind === 'inprocess';
 }
 
 function eventId(value: string): number {
@@ -45,7 +51,7 @@ export function retrainCommand(): Command {
     .argument('[name]', 'model to retrain now (a manual trigger)')
     .option('-r, --reason <text>', 'why (recorded in the history)', 'manual')
     .option('--force', 'ignore min_hours_between and max_per_day (approval is still required when the policy says so)')
-    .option('--wait', 'wait for the retraining pipeline to end and print its outcome')
+    .option('--wait', 'wait for the retraining pipeline to end and print its outcome (always on SQLite, where it runs in this process)')
     .action(async (name: string | undefined, opts: { reason: string; force?: boolean; wait?: boolean }, command: Command) => {
       if (!name) {
         command.help();
@@ -55,7 +61,7 @@ export function retrainCommand(): Command {
       const out = output(command);
       await withBerth(command, async (berth) => {
         let event = await berth.retraining.trigger(name, { reason: opts.reason, actor: localActor(), force: opts.force });
-        if (opts.wait && event.pipeline_run_id) {
+        if (mustWait(berth, opts.wait) && event.pipeline_run_id) {
           await berth.pipelines.waitFor(event.pipeline_run_id);
           event = await berth.retraining.event(event.id);
         }
@@ -73,7 +79,7 @@ export function retrainCommand(): Command {
       const out = output(command);
       await withBerth(command, async (berth) => {
         let event = await berth.retraining.approve(eventId(id), localActor());
-        if (opts.wait && event.pipeline_run_id) {
+        if (mustWait(berth, opts.wait) && event.pipeline_run_id) {
           await berth.pipelines.waitFor(event.pipeline_run_id);
           event = await berth.retraining.event(event.id);
         }
@@ -114,7 +120,7 @@ export function retrainCommand(): Command {
       const out = output(command);
       await withBerth(command, async (berth) => {
         let events = await berth.retraining.evaluate();
-        if (opts.wait) {
+        if (mustWait(berth, opts.wait)) {
           for (const e of events) if (e.pipeline_run_id) await berth.pipelines.waitFor(e.pipeline_run_id);
           events = await Promise.all(events.map((e) => berth.retraining.event(e.id)));
         }
