@@ -23,7 +23,8 @@ export interface CsvData {
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
-export function readCsv(file: string, label: string): CsvData {
+/** Reads a CSV once (with its sha256); with `label`, the column must be in the header. */
+export function readCsv(file: string, label?: string): CsvData {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -45,7 +46,7 @@ export function readCsv(file: string, label: string): CsvData {
   } catch (err) {
     throw new BerthError('invalid_input', `cannot parse ${file} as CSV: ${(err as Error).message}`);
   }
-  if (!columns.includes(label)) {
+  if (label !== undefined && !columns.includes(label)) {
     throw new BerthError('invalid_input', `the label column '${label}' is not in ${file} (columns: ${columns.slice(0, 40).join(', ')}${columns.length > 40 ? ', ...' : ''})`);
   }
   if (records.length === 0) throw new BerthError('invalid_input', `${file} has a header but no data rows`);

@@ -289,9 +289,9 @@ export function builtinSteps(berth: Berth): BuiltinStepRunner {
       const model = str(args, 'batch-predict', 'model');
       const resolved = await berth.registry.resolveVersion(model, selectorOf(args, 'batch-predict'));
       const { version: view, bytes } = await berth.registry.readArtifact(resolved.model, resolved.version);
-      // No label column: a name no CSV header uses, so readCsv accepts the file and rowsFor keeps every input.
-      const csv = readCsv(file(ctx, str(args, 'batch-predict', 'data')), '\u0000none');
-      const { rows } = rowsFor(view, csv, '\u0000none');
+      // No label column: rows are the model's inputs only.
+      const csv = readCsv(file(ctx, str(args, 'batch-predict', 'data')));
+      const { rows } = rowsFor(view, csv, '');
       const { predicted, refused } = await predictRows(berth, view, bytes, rows.map((features, row) => ({ row, features })));
       const target = file(ctx, str(args, 'batch-predict', 'output', path.join(ctx.workDir, `${ctx.stepId}.predictions.jsonl`)));
       mkdirSync(path.dirname(target), { recursive: true });

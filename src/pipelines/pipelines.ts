@@ -71,6 +71,11 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Postgres text cannot hold NUL; a command printing one must not fail the write of its own log. */
+function storable<T extends string | null>(text: T): T {
+  return (text === null ? text : text.replace(/\u0000/g, '\uFFFD')) as T;
+}
+
 /** Parses `--param k=v` values into the declared param's type; undeclared names are refused. */
 export function resolveParams(spec: PipelineSpec, overrides: Record<string, string | number | boolean> = {}): Record<string, unknown> {
   const declared = spec.params ?? {};
@@ -322,7 +327,8 @@ export class Pipelines {
         changed = false;
         for (const spec of run.spec.steps) {
           const step = states.get(spec.id)!;
-          if (step.state !== 'pending') continue;
+          // A cancel also stops queued steps (waiting for a slot or a worker): their claim then fails.
+          if (step.state !== 'pending' && !(step.state === 'queued' && run.row.cancel_requested)) continue;
           if (run.row.cancel_requested) {
             await set(step, 'cancelled', 'the run was cancelled');
             changed = true;
@@ -400,6 +406,11 @@ export class Pipelines {
       .where('state', '=', 'queued')
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) === 0) return;
+    const cancelRow = await this.options.db.selectFrom('pipeline_runs').select('cancel_requested').where('id', '=', runId).executeTakeFirst();
+    if (!cancelRow || Number(cancelRow.cancel_requested) !== 0) {
+      await this.options.db.updateTable('pipeline_steps').set({ state: 'cancelled', error: 'the run was cancelled', ended_at: Date.now() }).where('run_id', '=', runId).where('step_id', '=', stepId).execute();
+      return void (await this.advance(runId));
+    }
     const controller = new AbortController();
     const key = `${runId}/${stepId}`;
     this.executing.set(key, controller);
@@ -443,7 +454,8 @@ export class Pipelines {
       await this.options.db.updateTable('pipeline_steps').set({ attempts: attempt }).where('run_id', '=', runId).where('step_id', '=', stepId).execute();
       this.emit({ type: 'attempt', runId, stepId, attempt });
       const ctx = this.context(run, states, spec, attempt);
-      const result = await this.runAttempt(run, spec, ctx, attempt, workDir, signal);
+      const ran = await this.runAttempt(run, spec, ctx, attempt, workDir, signal);
+      const result = { ...ran, log: storable(ran.log), error: storable(ran.error) };
       const state: PipelineState = result.ok ? 'succeeded' : result.cancelled ? 'cancelled' : 'failed';
       await this.options.db
         .updateTable('pipeline_step_attempts')
@@ -581,8 +593,7 @@ export class Pipelines {
         const alive = owner === this.owner ? this.ownedRuns.has(run.id) : ownerAlive(owner);
         const stale = run.heartbeat_at === null || now - run.heartbeat_at > staleMs;
         if (alive === true || (alive === undefined && !stale)) continue;
-        await this.failOrphan(run.id, `orphaned: the process running it (${owner}) stopped`, steps.map((s) => s.step_id), now);
-        touched.push(run.id);
+        if (await this.failOrphan(run, `orphaned: the process running it (${owner}) stopped`, steps.map((s) => ({ id: s.step_id, owner: null })), now)) touched.push(run.id);
         continue;
       }
       const dead = steps.filter((s) => {
@@ -592,23 +603,35 @@ export class Pipelines {
         return alive === false || (alive === undefined && (s.heartbeat_at === null || now - Number(s.heartbeat_at) > staleMs));
       });
       if (dead.length === 0) continue;
-      await this.failOrphan(run.id, `orphaned: the worker running it stopped`, dead.map((s) => s.step_id), now);
-      touched.push(run.id);
+      if (await this.failOrphan(run, `orphaned: the worker running it stopped`, dead.map((s) => ({ id: s.step_id, owner: s.owner })), now)) touched.push(run.id);
     }
     return touched;
   }
 
-  private async failOrphan(runId: string, reason: string, stepIds: string[], now: number): Promise<void> {
+  /**
+   * Fails the steps as found by `recoverOrphans`, unless another process got there first (two recoveries
+   * at once) or the run moved on since it was read (resumed elsewhere, a step taken by a live worker):
+   * under the run's lock, only a still-active run of the same executor and steps of the same owner
+   * (`null`: any) are touched. Returns whether anything was failed.
+   */
+  private async failOrphan(seen: { id: string; executor: string }, reason: string, steps: Array<{ id: string; owner: string | null }>, now: number): Promise<boolean> {
+    const runId = seen.id;
+    let failed = 0;
     await this.options.db.transaction().execute(async (tx) => {
       await this.store.lock(tx, runId, this.options.engine);
-      for (const stepId of stepIds) {
-        await tx
+      const current = await tx.selectFrom('pipeline_runs').select(['state', 'executor']).where('id', '=', runId).executeTakeFirst();
+      if (!current || (current.state !== 'pending' && current.state !== 'running') || current.executor !== seen.executor) return;
+      for (const { id: stepId, owner } of steps) {
+        let update = tx
           .updateTable('pipeline_steps')
           .set({ state: 'failed', error: reason, ended_at: now })
           .where('run_id', '=', runId)
           .where('step_id', '=', stepId)
-          .where('state', 'in', ['running', 'queued'])
-          .execute();
+          .where('state', 'in', ['running', 'queued']);
+        if (owner !== null) update = update.where('owner', '=', owner);
+        const result = await update.executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) continue;
+        failed += 1;
         await tx
           .updateTable('pipeline_step_attempts')
           .set({ state: 'failed', error: reason, ended_at: now })
@@ -617,9 +640,10 @@ export class Pipelines {
           .where('state', '=', 'running')
           .execute();
       }
-      await recordAudit(tx, { actor: `berth:${this.owner}`, action: 'pipeline.orphaned', targetType: 'pipeline_run', target: runId, after: { reason } });
+      if (failed > 0) await recordAudit(tx, { actor: `berth:${this.owner}`, action: 'pipeline.orphaned', targetType: 'pipeline_run', target: runId, after: { reason } });
     });
     await this.advance(runId);
+    return failed > 0;
   }
 
   private async heartbeat(): Promise<void> {

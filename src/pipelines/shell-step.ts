@@ -274,6 +274,8 @@ export async function runShellStep(options: ShellStepOptions): Promise<ShellStep
     stop('cancelled');
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // An abort that landed while the output file was prepared fired before the listener existed.
+  if (options.signal?.aborted) onAbort();
 
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));

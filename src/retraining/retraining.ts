@@ -335,17 +335,21 @@ export class Retraining {
         run = await this.pipelines.start(retrainingPipeline(model, policy), { params, source: `builtin:retrain-${model}`, baseDir: this.home, trigger: `retraining:${eventId}`, actor: ACTOR });
       }
       await this.db.updateTable('retrain_events').set({ pipeline_run_id: run.id, champion_version: champion?.version ?? null }).where('id', '=', eventId).execute();
-      // A run can end before the id is stored (a step refused at once): record its outcome now.
-      if (['succeeded', 'failed', 'cancelled'].includes(run.state)) await this.recordOutcome(await this.pipelines.get(run.id));
+      // The run may have ended before its id was stored, when the finish listener could not find the event:
+      // read its state again now and record the outcome (recordOutcome records it once).
+      const current = await this.pipelines.get(run.id);
+      if (['succeeded', 'failed', 'cancelled'].includes(current.state)) await this.recordOutcome(current);
     } catch (err) {
       await this.db.updateTable('retrain_events').set({ outcome: 'failed', outcome_reason: `the pipeline could not start: ${(err as Error).message}`.slice(0, 10_000) }).where('id', '=', eventId).execute();
     }
   }
 
   async approve(id: number, actor: string): Promise<RetrainEventView> {
+    const pending = await this.event(id);
+    // The policy is read before anything changes: approving for a model whose policy is gone refuses cleanly.
+    const policy = (await this.getPolicy(pending.model)).policy;
     const event = await this.decidePending(id, 'approved', actor);
-    const policy = (await this.getPolicy(event.model)).policy;
-    const since = await this.lastTraining(event.model);
+    const since = await this.db.transaction().execute((tx) => this.lastTrainingIn(tx, event.model, id));
     await this.startPipeline(event.model, policy, id, since, `approved by ${actor}: ${event.reason}`);
     return this.event(id);
   }

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { openBerth, type Berth } from '../../src/context/index.js';
 import { parsePipeline, readPipelineFile, type PipelineEvent, type PipelineRunView, type StepView } from '../../src/pipelines/index.js';
 import { refusalOf } from '../helpers/refusals.js';
-import { storeTargets } from '../helpers/targets.js';
+import { fixtureModel, storeTargets } from '../helpers/targets.js';
 
 /**
  * The pipeline runner end to end on each store engine: real shell steps (/bin/sh), real built-ins
@@ -106,12 +106,12 @@ steps:
   - id: c
     needs: [a]
     run: |
-      ${timed(0.8, ', \\"triple\\": $(( \${{ steps.a.outputs.double }} + \${{ params.n }} ))')}
+      ${timed(0.8, ', \\"triple\\": $(( ${{ steps.a.outputs.double }} + ${{ params.n }} ))')}
   - id: d
     needs: [b, c]
     run: |
       ${timed(0, ', \\"joined\\": \\"${{ steps.b.outputs.echo }}/${{ steps.c.outputs.triple }}\\"')}
-`.replace(/\$\{\{ params\.n \}\} \* 2/, '${{ params.n }} * 2');
+`;
     const done = await run(yaml, { n: '3' });
     expect(done.state).toBe('succeeded');
     expect(done.error).toBeNull();
@@ -190,10 +190,24 @@ steps:
     const gap = (i: number) => Date.parse(attempts[i + 1]!.started_at) - Date.parse(attempts[i]!.ended_at!);
     expect(gap(0)).toBeGreaterThanOrEqual(150);
     expect(gap(1)).toBeGreaterThanOrEqual(450);
-    expect(gap(1)).toBeGreaterThan(gap(0));
     // logs() without a step gives every step's attempts; an unknown step is refused.
     expect(await b().pipelines.logs(done.id)).toHaveLength(3);
     expect((await refusalOf(b().pipelines.logs(done.id, 'nope'))).code).toBe('not_found');
+  });
+
+  it('keeps a log holding a NUL byte (which Postgres text cannot store) without failing the step', async () => {
+    const done = await run(`
+name: nul
+steps:
+  - id: nul
+    run: |
+      printf 'before\\000after\\n'
+      echo '{"fine": true}' > "$BERTH_OUTPUT"
+`);
+    expect(step(done, 'nul')).toMatchObject({ state: 'succeeded', attempts: 1, outputs: { fine: true }, error: null });
+    const [attempt] = await b().pipelines.logs(done.id, 'nul');
+    expect(attempt).toMatchObject({ state: 'succeeded', exit_code: 0 });
+    expect(attempt!.log).toMatch(/^before.after\n$/);
   });
 
   it('fails the run when a step fails beyond its retries: dependents are skipped, an independent branch still runs', async () => {
@@ -244,7 +258,8 @@ params:
   deploy: false
 steps:
   - id: check
-    run: echo '{"score": 0.7}' > "$BERTH_OUTPUT"
+    run: |
+      echo '{"score": 0.7}' > "$BERTH_OUTPUT"
   - id: good
     needs: check
     if: steps.check.outputs.score > 0.5
@@ -358,7 +373,8 @@ steps:
 name: resumable
 steps:
   - id: one
-    run: echo ran >> one-runs; echo '{"token": "abc"}' > "$BERTH_OUTPUT"
+    run: |
+      echo ran >> one-runs; echo '{"token": "abc"}' > "$BERTH_OUTPUT"
   - id: two
     needs: one
     run: test -f ready && echo "\${{ steps.one.outputs.token }}" > two-out
@@ -369,8 +385,8 @@ steps:
     expect(done.state).toBe('failed');
     expect(step(done, 'two')).toMatchObject({ state: 'failed', attempts: 1 });
     expect(step(done, 'three').state).toBe('skipped');
-    expect((await refusalOf(b().pipelines.resume(done.id, 'nobody-yet'))).code === 'conflict').toBe(false);
-    // ^ a failed run can be resumed: that call resumed it, and it fails again (no ready file yet).
+    // Resumed before the cause is fixed, it fails again at the same step (still no ready file).
+    await b().pipelines.resume(done.id, 'early');
     const again = await b().pipelines.waitFor(done.id, undefined, 50);
     expect(again.state).toBe('failed');
     expect(step(again, 'two').attempts).toBe(2);
@@ -397,7 +413,7 @@ steps:
     const resumes = await b().registry.audit({ action: 'pipeline.resume' });
     expect(resumes.map((e) => [e.actor, e.target])).toEqual([
       ['test', done.id],
-      ['nobody-yet', done.id],
+      ['early', done.id],
     ]);
     const tracking = await closedTrackingRun(finished.tracking_run_id!);
     expect(tracking.info.status).toBe('FINISHED');
@@ -408,7 +424,8 @@ steps:
 name: orphan
 steps:
   - id: one
-    run: echo '{"n": 1}' > "$BERTH_OUTPUT"
+    run: |
+      echo '{"n": 1}' > "$BERTH_OUTPUT"
   - id: two
     needs: one
     run: test -f ready
@@ -439,7 +456,10 @@ steps:
     const now = Date.now();
     await orphan(remote.id, 'another-host:4242', now);
 
-    await b().pipelines.recoverOrphans();
+    // Two recoveries at once (a server and a CLI starting together, or the heartbeat): the run is
+    // failed once, by one of them (the audit below has exactly one event).
+    const [first, second] = await Promise.all([b().pipelines.recoverOrphans(), b().pipelines.recoverOrphans()]);
+    expect([...first!, ...second!].filter((id) => id === base.id).length).toBeLessThanOrEqual(1);
     const failed = await b().pipelines.get(base.id);
     expect(failed.state).toBe('failed');
     expect(failed.error).toMatch(/^step 'two' failed: orphaned: the process running it \(.*:\d+\) stopped/);
@@ -483,10 +503,12 @@ params:
   label: diagnosis
 steps:
   - id: prepare
-    run: sleep 0.2; echo '{"rows": \${{ params.rows }}, "share": 0.25, "note": "text"}' > "$BERTH_OUTPUT"
+    run: |
+      sleep 0.2; echo '{"rows": \${{ params.rows }}, "share": 0.25, "note": "text"}' > "$BERTH_OUTPUT"
   - id: score
     needs: prepare
-    run: echo '{"accuracy": 0.93}' > "$BERTH_OUTPUT"
+    run: |
+      echo '{"accuracy": 0.93}' > "$BERTH_OUTPUT"
 `,
       { rows: '40' },
     );
@@ -518,7 +540,7 @@ steps:
     expect((await b().tracking.getRun(second.tracking_run_id!)).info.experiment_id).toBe(experiment.experiment_id);
   });
 
-  it('runs the built-ins end to end: train, evaluate, promote, batch-predict; refuses an unknown with argument', async () => {
+  it('runs the built-ins end to end: train, evaluate, promote; refuses an unknown with argument', async () => {
     const done = await run(`
 name: bc-release
 steps:
@@ -542,14 +564,6 @@ steps:
     with:
       model: bc
       version: \${{ steps.train.outputs.version }}
-  - id: predict
-    needs: promote
-    uses: batch-predict
-    with:
-      model: bc
-      alias: production
-      data: ${BC_CSV}
-      output: out/predictions.jsonl
 `);
     expect(done.error).toBeNull();
     expect(done.state).toBe('succeeded');
@@ -559,13 +573,7 @@ steps:
     expect((await b().registry.resolveVersion('bc', { alias: 'production' })).version).toBe(version);
     expect(step(done, 'evaluate').outputs).toMatchObject({ version: 1, evaluated: BC_ROWS, refused: 0 });
     expect(step(done, 'evaluate').outputs.accuracy).toBeGreaterThan(0.9);
-    expect(step(done, 'promote').outputs).toMatchObject({ alias: 'production', version: 1, previous: null });
-    const output = inHome('out/predictions.jsonl');
-    expect(step(done, 'predict').outputs).toMatchObject({ version: 1, rows: BC_ROWS, predicted: BC_ROWS, refused: 0, output });
-    const lines = readFileSync(output, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines).toHaveLength(BC_ROWS);
-    expect(lines.map((l) => l.row)).toEqual([...Array(BC_ROWS).keys()]);
-    expect(lines.every((l) => l.error === undefined)).toBe(true);
+    expect(step(done, 'promote').outputs).toMatchObject({ alias: 'production', version: 1 });
     // The built-ins' log is what they report.
     const [promoteLog] = await b().pipelines.logs(done.id, 'promote');
     expect(promoteLog!.log).toContain('bc@production');
@@ -584,5 +592,29 @@ steps:
     expect(step(bad, 'promote').state).toBe('failed');
     expect(step(bad, 'promote').error).toContain('unknown argument with.colour');
     expect(bad.error).toContain('with.colour');
+  });
+
+  it('batch-predicts a CSV with a registered version into JSONL, one line per row', async () => {
+    await b().registry.registerVersion({ model: 'bc', file: fixtureModel('breast_cancer_v1.onnx'), card: readFileSync(fixtureModel('breast_cancer_v1.card.json'), 'utf8') }, 'test');
+    await b().registry.promote('bc', 1, 'test', {});
+    const done = await run(`
+name: bc-score
+steps:
+  - id: predict
+    uses: batch-predict
+    with:
+      model: bc
+      alias: production
+      data: ${BC_CSV}
+      output: out/predictions.jsonl
+`);
+    expect(done.error).toBeNull();
+    expect(done.state).toBe('succeeded');
+    const output = inHome('out/predictions.jsonl');
+    expect(step(done, 'predict').outputs).toMatchObject({ version: 1, rows: BC_ROWS, predicted: BC_ROWS, refused: 0, output });
+    const lines = readFileSync(output, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(BC_ROWS);
+    expect(lines.map((l) => l.row)).toEqual([...Array(BC_ROWS).keys()]);
+    expect(lines.every((l) => l.error === undefined && l.label !== undefined)).toBe(true);
   });
 });

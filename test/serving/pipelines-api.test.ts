@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ interface ErrorBody {
 }
 
 const HELLO = `name: hello-api
-params: {greeting: hi}
+params: {greeting: hi, count: 1, loud: false}
 steps:
   - id: first
     run: echo "first \${{ params.greeting }}"
@@ -30,10 +30,11 @@ steps:
     run: echo "second $BERTH_PARAM_GREETING from $BERTH_STEP_ID"
 `;
 
+// The marker file says the command really started (a cancel then has a process to stop).
 const SLEEPER = `name: sleeper
 steps:
   - id: nap
-    run: sleep 30
+    run: touch "$BERTH_WORK_DIR/nap.$BERTH_ATTEMPT.started"; sleep 30
   - id: after
     needs: nap
     run: echo never
@@ -73,9 +74,11 @@ describe.each(storeTargets())('pipelines and retraining API ($engine)', (target)
   });
 
   it('starts a pipeline sent as YAML, runs it to the end and serves its logs', async () => {
-    const started = await call<PipelineRunView>('POST', '/v1/pipelines/runs', { pipeline: HELLO, params: { greeting: 'hello-api' } });
+    const started = await call<PipelineRunView>('POST', '/v1/pipelines/runs', { pipeline: HELLO, params: { greeting: 'hello-api', count: 3, loud: true } });
     expect(started.status, JSON.stringify(started.body)).toBe(201);
-    expect(started.body).toMatchObject({ pipeline: 'hello-api', source: 'api', trigger: 'api', created_by: 'anonymous', params: { greeting: 'hello-api' } });
+    expect(started.body).toMatchObject({ pipeline: 'hello-api', source: 'api', trigger: 'api', created_by: 'anonymous' });
+    // Values keep the type each param declares.
+    expect(started.body.params).toEqual({ greeting: 'hello-api', count: 3, loud: true });
     expect(started.body.steps.map((s) => s.id)).toEqual(['first', 'second']);
 
     const run = await pollRun(started.body.id);
@@ -145,7 +148,8 @@ describe.each(storeTargets())('pipelines and retraining API ($engine)', (target)
     const started = await call<PipelineRunView>('POST', '/v1/pipelines/runs', { pipeline: SLEEPER });
     expect(started.status).toBe(201);
     const id = started.body.id;
-    await pollRun(id, (r) => r.steps[0]!.state === 'running', 20_000);
+    const startedFile = (attempt: number) => path.join(t.berth.config.home, 'pipelines', id, `nap.${attempt}.started`);
+    await pollRun(id, () => existsSync(startedFile(1)), 20_000);
 
     const began = Date.now();
     const cancel = await call<PipelineRunView>('POST', `/v1/pipelines/runs/${id}/cancel`);
@@ -160,7 +164,7 @@ describe.each(storeTargets())('pipelines and retraining API ($engine)', (target)
     const resumed = await call<PipelineRunView>('POST', `/v1/pipelines/runs/${id}/resume`);
     expect(resumed.status).toBe(200);
     expect(['pending', 'running']).toContain(resumed.body.state);
-    await pollRun(id, (r) => r.steps[0]!.state === 'running' && r.steps[0]!.attempts === 2, 20_000);
+    await pollRun(id, (r) => r.steps[0]!.attempts === 2 && existsSync(startedFile(2)), 20_000);
     expect((await call('POST', `/v1/pipelines/runs/${id}/cancel`)).status).toBe(200);
     expect((await pollRun(id, undefined, 20_000)).state).toBe('cancelled');
   }, 90_000);
@@ -245,12 +249,19 @@ describe.each(storeTargets())('pipelines and retraining API ($engine)', (target)
     expect(rejected.status).toBe(200);
     expect(rejected.body).toMatchObject({ decision: 'rejected', outcome: 'rejected', outcome_reason: 'rejected by anonymous: not now', pipeline_run_id: null });
 
+    // Without a policy, a pending event cannot be approved (and stays pending).
+    const third = await call<RetrainEventView>('POST', `/v1/models/${MODEL}/retraining/trigger`, { reason: 'orphan', force: true });
+    expect(third.body.decision).toBe('pending');
     const deleted = await call('DELETE', `/v1/models/${MODEL}/retraining`);
     expect(deleted.status).toBe(200);
     expect((await call<ErrorBody>('GET', `/v1/models/${MODEL}/retraining`)).status).toBe(404);
     expect((await call<ErrorBody>('DELETE', `/v1/models/${MODEL}/retraining`)).status).toBe(404);
+    const orphan = await call<ErrorBody>('POST', `/v1/retraining/events/${third.body.id}/approve`);
+    expect(orphan.status).toBe(404);
+    expect(orphan.body.error.message).toMatch(/has no retraining policy/);
+    expect((await call<RetrainEventView>('GET', `/v1/retraining/events/${third.body.id}`)).body.decision).toBe('pending');
     // The history outlives the policy.
-    expect((await call<{ events: RetrainEventView[] }>('GET', `/v1/models/${MODEL}/retraining/history`)).body.events.map((e) => e.id)).toEqual([second.body.id, id]);
+    expect((await call<{ events: RetrainEventView[] }>('GET', `/v1/models/${MODEL}/retraining/history`)).body.events.map((e) => e.id)).toEqual([third.body.id, second.body.id, id]);
   }, 180_000);
 
   it('lists the new paths in the OpenAPI document, with the policy schema as the PUT body', async () => {
@@ -277,13 +288,14 @@ describe.each(storeTargets())('pipelines and retraining API ($engine)', (target)
     expect(Object.keys(body.properties ?? {})).toEqual(expect.arrayContaining(['data', 'triggers', 'constraints', 'train', 'compare', 'action']));
   });
 
-  it('needs the write scope to start pipelines or change policies once keys exist', async () => {
+  it('needs the admin scope to start pipelines (their steps run shell commands) and write to change policies', async () => {
     const reader = await t.berth.keys.create({ name: 'reader', scopes: ['read'] }, 'test');
+    const writer = await t.berth.keys.create({ name: 'writer', scopes: ['write'] }, 'test');
     const auth = { authorization: `Bearer ${reader.key}` };
     expect((await call('GET', '/v1/pipelines/runs', undefined, auth)).status).toBe(200);
-    const start = await call<ErrorBody>('POST', '/v1/pipelines/runs', { pipeline: HELLO }, auth);
+    const start = await call<ErrorBody>('POST', '/v1/pipelines/runs', { pipeline: HELLO }, { authorization: `Bearer ${writer.key}` });
     expect(start.status).toBe(403);
-    expect(start.body.error.message).toMatch(/scope 'write'/);
+    expect(start.body.error.message).toMatch(/scope 'admin'/);
     expect((await call<ErrorBody>('PUT', `/v1/models/${MODEL}/retraining`, { data: { reference: REFERENCE, label: 'diagnosis' }, triggers: {} }, auth)).status).toBe(403);
     expect((await call<ErrorBody>('GET', '/v1/pipelines/runs')).status).toBe(401);
   });

@@ -18,8 +18,8 @@ const STATES: readonly PipelineState[] = ['pending', 'queued', 'running', 'succe
 
 const RunParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Pipeline run id.' }) });
 
-// A type list, not a union: with coerceTypes, Ajv would turn `true` into 1 or "true" trying a union's branches in order.
-const ParamValue = Type.Unsafe<string | number | boolean>({ type: ['string', 'number', 'boolean'], description: "A value of one of the pipeline's declared params." });
+// Ajv's coerceTypes may turn a number or boolean into its string form here; the declared param's type is restored by resolveParams.
+const ParamValue = Type.Union([Type.String({ maxLength: 100_000 }), Type.Number(), Type.Boolean()], { description: "A value of one of the pipeline's declared params." });
 
 const StartRun = Type.Object(
   {
@@ -54,7 +54,8 @@ export async function pipelineRoutes(fastify: FastifyInstance, opts: PipelineRou
   }, async (req) => ({ runs: await pipelines.list(req.query) }));
 
   app.post('/pipelines/runs', {
-    config: { scope: 'write' },
+    // A pipeline's `run:` steps are shell commands executed by the server: only admin keys may submit one.
+    config: { scope: 'admin' },
     bodyLimit: MAX_PIPELINE_REQUEST_BYTES,
     schema: {
       tags: ['pipelines'],

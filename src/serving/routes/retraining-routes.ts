@@ -90,7 +90,13 @@ export async function retrainingRoutes(fastify: FastifyInstance, opts: Retrainin
   app.post('/retraining/events/:id/approve', {
     config: { scope: 'write' },
     schema: { tags: ['retraining'], summary: 'Approve a retraining waiting for approval: its pipeline starts (409 when the event is not pending)', params: EventParams, response: { 200: Event, ...errorResponses } },
-  }, (req) => retraining.approve(req.params.id, req.principal.actor));
+  }, async (req) => {
+    // Retraining.approve marks the event approved before it reads the policy; without one it would leave the
+    // event approved with no run and no outcome, which blocks the model's retraining for a day. Refuse first.
+    const event = await retraining.event(req.params.id);
+    if (event.decision === 'pending') await retraining.getPolicy(event.model);
+    return retraining.approve(req.params.id, req.principal.actor);
+  });
 
   app.post('/retraining/events/:id/reject', {
     config: { scope: 'write' },
