@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/index.js';
 import { BerthError, describeValue } from '../errors/index.js';
 import type { Database, Engine, PipelineState, PipelineStepsTable } from '../store/index.js';
+import { experimentId } from '../evaluation/index.js';
 import type { TrackingStore } from '../tracking/index.js';
 import { parseDuration } from './durations.js';
 import { evaluateCondition, interpolate, interpolateValue, type ExpressionContext } from './expressions.js';
@@ -652,24 +653,9 @@ export class Pipelines {
     await this.recoverOrphans(now);
   }
 
-  private async experimentFor(spec: PipelineSpec): Promise<string> {
-    const name = `${PIPELINES_EXPERIMENT_PREFIX}${spec.name}`;
-    try {
-      return (await this.options.tracking.getExperimentByName(name)).experiment_id;
-    } catch (err) {
-      if (!(err instanceof BerthError && err.code === 'not_found')) throw err;
-    }
-    try {
-      return await this.options.tracking.createExperiment({ name });
-    } catch (err) {
-      if (err instanceof BerthError && err.code === 'conflict') return (await this.options.tracking.getExperimentByName(name)).experiment_id;
-      throw err;
-    }
-  }
-
   private async openTrackingRun(spec: PipelineSpec, id: string, params: Record<string, unknown>, options: StartOptions): Promise<string> {
     const run = await this.options.tracking.createRun({
-      experiment_id: await this.experimentFor(spec),
+      experiment_id: await experimentId({ tracking: this.options.tracking }, `${PIPELINES_EXPERIMENT_PREFIX}${spec.name}`),
       run_name: `${spec.name} ${id.slice(0, 8)}`,
       user_id: options.actor,
       tags: [

@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { openBerth, type Berth } from '../../src/context/index.js';
 import { parsePipeline, startPipelineSchedules } from '../../src/pipelines/index.js';
+import { startBerth } from '../helpers/berth-process.js';
 import { storeTargets } from '../helpers/targets.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const targets = storeTargets();
 
 describe('pipeline schedules', () => {
@@ -22,7 +22,8 @@ describe('pipeline schedules', () => {
   it('starts a run of a scheduled pipeline file on every tick, and no more once stopped', async () => {
     const made = targets[0]!.make();
     cleanup = made.cleanup;
-    berth = await openBerth(made.config);
+    // Steps run in this process whichever the engine: the test is about the clock, not about workers.
+    berth = await openBerth(loadConfig({ env: { ...made.env, BERTH_PIPELINE_EXECUTOR: 'inprocess' }, cwd: made.config.home }).config);
     const file = path.join(made.config.home, 'tick.yaml');
     writeFileSync(file, 'name: tick\nschedule: "* * * * * *"\nsteps:\n  - id: hello\n    run: echo tick\n');
     const started: string[] = [];
@@ -41,20 +42,10 @@ describe('pipeline schedules', () => {
   });
 });
 
-function startWorker(env: NodeJS.ProcessEnv, cwd: string): { child: ChildProcess; id: Promise<string> } {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/berth.js'), 'worker', '--concurrency', '2'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const id = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /berth worker (\S+) taking pipeline steps/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`berth worker exited ${code}: ${out}`)));
-  });
-  return { child, id };
-}
+const startWorker = (env: NodeJS.ProcessEnv, cwd: string) => {
+  const worker = startBerth(['worker', '--concurrency', '2'], env, cwd, /berth worker (\S+) taking pipeline steps/);
+  return { child: worker.child, id: worker.ready, output: worker.output };
+};
 
 const postgres = targets.find((t) => t.engine === 'postgres');
 
@@ -79,9 +70,18 @@ describe.skipIf(!postgres)('pg-boss workers (postgres)', () => {
     const b = startWorker(env, made.config.home);
     children.push(a.child, b.child);
     const ids = await Promise.all([a.id, b.id]);
+    const outputs: Array<() => string> = [a.output, b.output];
+    /** The run once it ends; a run still going after `ms` fails the test with its state and the workers' output. */
+    const settle = (id: string, ms = 30_000) =>
+      Promise.race([
+        berth!.pipelines.waitFor(id),
+        sleep(ms).then(async () => {
+          throw new Error(`run ${id} did not end: ${JSON.stringify(await berth!.pipelines.get(id))}\n${outputs.map((o) => o()).join('\n---\n')}`);
+        }),
+      ]);
 
     const wide = parsePipeline(`name: wide\nsteps:\n${Array.from({ length: 6 }, (_, i) => `  - id: s${i}\n    run: sleep 1\n`).join('')}`);
-    const run = await berth.pipelines.waitFor((await berth.pipelines.start(wide, { source: 'test', baseDir: made.config.home, actor: 'test' })).id);
+    const run = await settle((await berth.pipelines.start(wide, { source: 'test', baseDir: made.config.home, actor: 'test' })).id);
     expect(run.state).toBe('succeeded');
     const executors = new Set(run.steps.map((s) => s.executed_by));
     expect(executors).toEqual(new Set(ids));
@@ -102,25 +102,26 @@ steps:
       sleep 60
 `);
     const started = await berth.pipelines.start(long, { source: 'test', baseDir: made.config.home, actor: 'test' });
-    let running = await berth.pipelines.get(started.id);
-    for (let i = 0; i < 100 && running.steps[1]!.state !== 'running'; i++) {
-      await sleep(100);
-      running = await berth.pipelines.get(started.id);
-    }
+    // Killed once the command runs (its marker exists), not between the claim and the spawn.
+    for (let i = 0; i < 200 && !existsSync(marker); i++) await sleep(100);
+    expect(existsSync(marker)).toBe(true);
+    const running = await berth.pipelines.get(started.id);
+    expect(running.steps[1]!.state).toBe('running');
     expect(running.steps[1]!.executed_by).toBe(ids[0]);
     a.child.kill('SIGKILL');
     await new Promise((resolve) => a.child.once('exit', resolve));
     const c = startWorker(env, made.config.home);
     children.push(c.child);
+    outputs.push(c.output);
     await c.id;
     // A new worker recovers orphans when it starts.
-    const orphaned = await berth.pipelines.waitFor(started.id);
+    const orphaned = await settle(started.id);
     expect(orphaned.state).toBe('failed');
     expect(orphaned.steps[1]!.error).toMatch(/orphaned/);
     expect(orphaned.steps[0]!.state).toBe('succeeded');
 
     await berth.pipelines.resume(started.id, 'test');
-    const resumed = await berth.pipelines.waitFor(started.id);
+    const resumed = await settle(started.id);
     expect(resumed.state).toBe('succeeded');
     expect(resumed.steps[0]!.attempts).toBe(1);
     expect(resumed.steps[1]!.attempts).toBe(2);

@@ -1,15 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { startBerth } from '../helpers/berth-process.js';
 import { json, runCli } from '../helpers/run-cli.js';
 import { storeTargets } from '../helpers/targets.js';
 import type { RetrainEventView } from '../../src/retraining/index.js';
 import type { AttemptView, PipelineRunView } from '../../src/pipelines/index.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin/berth.js');
 const MODEL = 'breast-cancer';
 const CSV = path.join(ROOT, 'data/breast_cancer.csv');
 
@@ -18,28 +17,6 @@ const NAMES = header!.split(',').slice(0, 30);
 const ROWS = lines.map((l) => l.split(',').slice(0, 30).map(Number));
 /** The shifted concept production now follows: a tumour is malignant when its mean texture exceeds 19. */
 const shiftedLabel = (row: number[]) => (row[1]! > 19 ? 'malignant' : 'benign');
-
-function start(args: string[], env: NodeJS.ProcessEnv, cwd: string, ready: RegExp): { child: ChildProcess; ready: Promise<string>; output: () => string } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const readyPromise = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = ready.exec(out);
-      if (m) resolve(m[1] ?? m[0]);
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`berth ${args[0]} exited ${code}: ${out}`)));
-  });
-  return { child, ready: readyPromise, output: () => out };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
-}
 
 async function predict(url: string, rows: number[][]): Promise<Array<{ id: string; label: string; version: number }>> {
   const out: Array<{ id: string; label: string; version: number }> = [];
@@ -144,8 +121,8 @@ watch_hours: 1
 `,
     );
 
-    const server = start(['serve', '--demo', '--port', '0'], env, home, /serving at (http:\/\/\S+)/);
-    const worker = target.engine === 'postgres' ? start(['worker'], env, home, /berth worker (\S+) taking pipeline steps/) : undefined;
+    const server = startBerth(['serve', '--demo', '--port', '0'], env, home, /serving at (http:\/\/\S+)/);
+    const worker = target.engine === 'postgres' ? startBerth(['worker'], env, home, /berth worker (\S+) taking pipeline steps/) : undefined;
     try {
       const url = await server.ready;
       const workerId = worker ? await worker.ready : undefined;
@@ -231,8 +208,8 @@ watch_hours: 1
       const audit = await cli(['audit', '--model', MODEL]);
       expect(audit.stdout).toMatch(/retrain\.rolled_back/);
     } finally {
-      if (worker) await stop(worker.child);
-      await stop(server.child);
+      await worker?.stop();
+      await server.stop();
       await made.cleanup();
     }
   });

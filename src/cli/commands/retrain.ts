@@ -11,6 +11,21 @@ function localOnly(cmd: Command): void {
   if (globals(cmd).url) throw new Error('berth retrain works on the local store (--home / BERTH_HOME or BERTH_DATABASE_URL); drop --url');
 }
 
+/**
+ * Waits for the event's pipeline and then for its outcome: the process that finishes the run (this one,
+ * or a worker) records the outcome just after the run's last state change.
+ */
+async function waitForOutcome(berth: Berth, event: RetrainEventView): Promise<RetrainEventView> {
+  if (!event.pipeline_run_id) return event;
+  await berth.pipelines.waitFor(event.pipeline_run_id);
+  for (let i = 0; i < 300; i++) {
+    const current = await berth.retraining.event(event.id);
+    if (current.outcome !== null) return current;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return berth.retraining.event(event.id);
+}
+
 /** On SQLite the pipeline runs in this process: leaving early would abandon it, so the command waits. */
 function mustWait(berth: Berth, wait: boolean | undefined): boolean {
   return wait === true || berth.pipelines.queueKind === 'inprocess';
@@ -61,10 +76,7 @@ export function retrainCommand(): Command {
       const out = output(command);
       await withBerth(command, async (berth) => {
         let event = await berth.retraining.trigger(name, { reason: opts.reason, actor: localActor(), force: opts.force });
-        if (mustWait(berth, opts.wait) && event.pipeline_run_id) {
-          await berth.pipelines.waitFor(event.pipeline_run_id);
-          event = await berth.retraining.event(event.id);
-        }
+        if (mustWait(berth, opts.wait)) event = await waitForOutcome(berth, event);
         out.result(event, () => printEvent(out, event));
       });
     });
@@ -79,10 +91,7 @@ export function retrainCommand(): Command {
       const out = output(command);
       await withBerth(command, async (berth) => {
         let event = await berth.retraining.approve(eventId(id), localActor());
-        if (mustWait(berth, opts.wait) && event.pipeline_run_id) {
-          await berth.pipelines.waitFor(event.pipeline_run_id);
-          event = await berth.retraining.event(event.id);
-        }
+        if (mustWait(berth, opts.wait)) event = await waitForOutcome(berth, event);
         out.result(event, () => printEvent(out, event));
       });
     });
@@ -120,10 +129,7 @@ export function retrainCommand(): Command {
       const out = output(command);
       await withBerth(command, async (berth) => {
         let events = await berth.retraining.evaluate();
-        if (mustWait(berth, opts.wait)) {
-          for (const e of events) if (e.pipeline_run_id) await berth.pipelines.waitFor(e.pipeline_run_id);
-          events = await Promise.all(events.map((e) => berth.retraining.event(e.id)));
-        }
+        if (mustWait(berth, opts.wait)) events = await Promise.all(events.map((e) => waitForOutcome(berth, e)));
         out.result(events, () => (events.length ? printEvents(out, events) : out.line('no trigger holds')));
       });
     });
