@@ -69,7 +69,7 @@ describe.skipIf(!postgres)('pg-boss workers (postgres)', () => {
     const a = startWorker(env, made.config.home);
     const b = startWorker(env, made.config.home);
     children.push(a.child, b.child);
-    const ids = await Promise.all([a.id, b.id]);
+    const ids = await Promise.race([Promise.all([a.id, b.id]), sleep(30_000).then(() => { throw new Error(`workers did not start: ${a.output()} ${b.output()}`); })]);
     const outputs: Array<() => string> = [a.output, b.output];
     /** The run once it ends; a run still going after `ms` fails the test with its state and the workers' output. */
     const settle = (id: string, ms = 30_000) =>
@@ -77,6 +77,15 @@ describe.skipIf(!postgres)('pg-boss workers (postgres)', () => {
         berth!.pipelines.waitFor(id),
         sleep(ms).then(async () => {
           throw new Error(`run ${id} did not end: ${JSON.stringify(await berth!.pipelines.get(id))}\n${outputs.map((o) => o()).join('\n---\n')}`);
+        }),
+      ]);
+
+    /** Any other wait that outlives `ms` fails the test saying which, with the run and the workers' output. */
+    const within = <T>(what: string, promise: Promise<T>, runId?: string, ms = 30_000): Promise<T> =>
+      Promise.race([
+        promise,
+        sleep(ms).then(async () => {
+          throw new Error(`${what} took over ${ms} ms: ${runId ? JSON.stringify(await berth!.pipelines.get(runId)) : ''}\n${outputs.map((o) => o()).join('\n---\n')}`);
         }),
       ]);
 
@@ -101,7 +110,7 @@ steps:
       touch ${marker}
       sleep 60
 `);
-    const started = await berth.pipelines.start(long, { source: 'test', baseDir: made.config.home, actor: 'test' });
+    const started = await within('start', berth.pipelines.start(long, { source: 'test', baseDir: made.config.home, actor: 'test' }));
     // Killed once the command runs (its marker exists), not between the claim and the spawn.
     for (let i = 0; i < 200 && !existsSync(marker); i++) await sleep(100);
     expect(existsSync(marker)).toBe(true);
@@ -113,19 +122,19 @@ steps:
     const c = startWorker(env, made.config.home);
     children.push(c.child);
     outputs.push(c.output);
-    await c.id;
+    await within('the third worker to start', c.id, started.id);
     // A new worker recovers orphans when it starts.
     const orphaned = await settle(started.id);
     expect(orphaned.state).toBe('failed');
     expect(orphaned.steps[1]!.error).toMatch(/orphaned/);
     expect(orphaned.steps[0]!.state).toBe('succeeded');
 
-    await berth.pipelines.resume(started.id, 'test');
+    await within('resume', berth.pipelines.resume(started.id, 'test'), started.id);
     const resumed = await settle(started.id);
     expect(resumed.state).toBe('succeeded');
     expect(resumed.steps[0]!.attempts).toBe(1);
     expect(resumed.steps[1]!.attempts).toBe(2);
-    const logs = await berth.pipelines.logs(started.id, 'slow');
+    const logs = await within('logs', berth.pipelines.logs(started.id, 'slow'), started.id);
     expect(logs.map((l) => l.state)).toEqual(['failed', 'succeeded']);
     expect(logs[1]!.log).toContain('resumed');
   });

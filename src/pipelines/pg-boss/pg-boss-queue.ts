@@ -1,3 +1,4 @@
+import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { JobQueue, StepHandler, StepJob } from '../job-queue.js';
 
@@ -24,7 +25,7 @@ export class PgBossQueue implements JobQueue {
   constructor(private readonly options: PgBossQueueOptions) {}
 
   private started(): Promise<PgBoss> {
-    this.starting ??= (async () => {
+    this.starting ??= this.serialized(async () => {
       const boss = new PgBoss({
         connectionString: this.options.connectionString,
         schema: this.options.schema,
@@ -39,8 +40,24 @@ export class PgBossQueue implements JobQueue {
       });
       this.boss = boss;
       return boss;
-    })();
+    });
     return this.starting;
+  }
+
+  /**
+   * Runs pg-boss's start one process at a time. Two processes installing its schema at once race: the loser
+   * gets "already exists" inside pg-boss's own transaction, which pg-boss accepts but leaves that connection
+   * in an aborted transaction holding its install lock, stalling every later pg-boss statement for 30 s.
+   */
+  private async serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: this.options.connectionString });
+    await client.connect();
+    try {
+      await client.query('select pg_advisory_lock(hashtext($1))', [`berth-pgboss-start:${this.options.schema}`]);
+      return await fn();
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   async send(job: StepJob): Promise<void> {
