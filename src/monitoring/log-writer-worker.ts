@@ -17,9 +17,8 @@ type Writer = { write(rows: readonly PredictionRow[]): Promise<void> | void; clo
 async function openWriter(): Promise<Writer> {
   if (storeOptions.engine === 'sqlite') {
     // The serving process opened (and migrated) the store before starting this thread.
+    // Its connection checkpoints the WAL every ~40 MB (see openSqliteConnection): measured 21 → 15 µs a row.
     const conn = openSqliteConnection({ file: storeOptions.file, busyTimeoutMs: storeOptions.busyTimeoutMs });
-    // Checkpoint the WAL every ~40 MB instead of every 4 MB: measured 21 → 15 µs a row.
-    conn.pragma('wal_autocheckpoint = 10000');
     const insert = conn.prepare(`insert or ignore into predictions (${PREDICTION_COLUMNS.join(', ')}) values (${PREDICTION_COLUMNS.map(() => '?').join(', ')})`);
     const insertAll = conn.transaction((rows: readonly PredictionRow[]) => {
       for (const row of rows) insert.run(row);

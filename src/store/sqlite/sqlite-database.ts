@@ -15,6 +15,7 @@ export function openSqliteDatabase(options: SqliteOptions): Kysely<Database> {
   return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: openSqliteConnection(options) }) });
 }
 
+
 /** A raw connection with Berth's pragmas, for the few hot writers that bypass the query builder. */
 export function openSqliteConnection(options: SqliteOptions): SQLite.Database {
   mkdirSync(path.dirname(options.file), { recursive: true });
@@ -25,5 +26,8 @@ export function openSqliteConnection(options: SqliteOptions): SQLite.Database {
   sqlite.pragma('foreign_keys = ON');
   // WAL makes NORMAL durable across application crashes; only an OS crash can lose the last commits.
   sqlite.pragma('synchronous = NORMAL');
+  // Checkpoint every ~40 MB of WAL instead of 4 MB: bulk writers (log-batch, the prediction log) stop paying
+  // a checkpoint every few calls (measured: 100 × 1000-metric batches 430 → 340 ms in-process; prediction log rows 21 → 15 µs).
+  sqlite.pragma('wal_autocheckpoint = 10000');
   return sqlite;
 }
