@@ -247,7 +247,9 @@ export class Monitoring {
     }
     const every = this.config.monitoring.evaluate_every_seconds;
     let lastRetention = 0;
-    this.cron = new Cron("* * * * * *", { protect: true, interval: every, unref: true }, async () => {
+    // The first evaluation one period after start, not at the next second: a server that just started has
+    // seen nothing yet, and an evaluation then would fire on a window the first requests are still filling.
+    this.cron = new Cron('* * * * * *', { protect: true, interval: every, unref: true, startAt: new Date(Date.now() + every * 1000) }, async () => {
       try {
         await this.evaluate(Date.now());
         if (Date.now() - lastRetention > 3600_000) {
