@@ -35,6 +35,11 @@ export function localActor(): string {
   return `cli:${user}`;
 }
 
+/** Refuses --url for a command that runs in this process on the local store (SQLite home or BERTH_DATABASE_URL). */
+export function requireLocal(command: Command, what: string): void {
+  if (globals(command).url) throw new Error(`berth ${what} works on the local store (--home / BERTH_HOME or BERTH_DATABASE_URL); drop --url`);
+}
+
 /** Opens the project's store directly; closes it when `fn` is done. */
 export async function withBerth<T>(command: Command, fn: (berth: Berth) => Promise<T>): Promise<T> {
   const { config } = loadCliConfig(globals(command));

@@ -42,6 +42,11 @@ export function humanBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** Commander's accumulator for a repeatable option. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 /** `k=v` pairs from the command line into a tags object. */
 export function parsePairs(pairs: string[] | undefined, what = 'tag'): Record<string, string> {
   const out: Record<string, string> = {};

@@ -54,7 +54,8 @@ export async function openBerth(config: Config): Promise<Berth> {
       : new PgBossQueue({ connectionString: config.database.url, schema: `${config.database.schema ?? 'berth'}_jobs`.slice(0, 63) });
   // The built-in steps call back into this very context; it is complete by the time a step runs.
   const berth = {} as Berth;
-  const pipelines = new Pipelines({ db: store.db, engine: store.engine, tracking, queue, builtins: (uses, args, ctx) => builtinSteps(berth)(uses, args, ctx), home: config.home, staleMs: config.pipelines.stale_seconds * 1000 });
+  let builtins: ReturnType<typeof builtinSteps> | undefined;
+  const pipelines = new Pipelines({ db: store.db, engine: store.engine, tracking, queue, builtins: (uses, args, ctx) => (builtins ??= builtinSteps(berth))(uses, args, ctx), home: config.home, staleMs: config.pipelines.stale_seconds * 1000 });
   const retraining = new Retraining(store.db, store.engine, registry, monitoring, pipelines, config.home);
   Object.assign(berth, {
     config,

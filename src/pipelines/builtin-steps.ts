@@ -230,10 +230,6 @@ export function builtinSteps(berth: Berth): BuiltinStepRunner {
     async register(args, ctx) {
       checkKnown(args, 'register', ['model', 'onnx', 'card', 'description', 'source_run']);
       const model = str(args, 'register', 'model');
-      await berth.registry.getModel(model).catch(async (err: unknown) => {
-        if (err instanceof BerthError && err.code === 'not_found') return berth.registry.createModel({ name: model }, ctx.actor);
-        throw err;
-      });
       const cardArg = optStr(args, 'register', 'card');
       const view = await berth.registry.registerVersion(
         {

@@ -223,9 +223,14 @@ export class Retraining {
     if (t.accuracy_drop || t.drift) {
       const production = await this.registry.resolveVersion(model, {}).catch(() => undefined);
       if (production) {
+        // A window reads the log and computes drift: read once when both triggers look at the same hours.
+        const windows = new Map<number | undefined, ReturnType<Monitoring['window']>>();
+        const versionWindow = async (hours: number | undefined) => {
+          if (!windows.has(hours)) windows.set(hours, this.monitoring.window(model, { hours, version: production.version, now }));
+          return (await windows.get(hours)!).versions.find((v) => v.version === production.version);
+        };
         if (t.accuracy_drop) {
-          const window = await this.monitoring.window(model, { hours: t.accuracy_drop.window_hours, version: production.version, now });
-          const perf = window.versions.find((v) => v.version === production.version)?.performance;
+          const perf = (await versionWindow(t.accuracy_drop.window_hours))?.performance;
           const labelled = perf?.labelled ?? 0;
           if (perf?.accuracy_drop !== undefined && labelled >= (t.accuracy_drop.min_labels ?? 30) && perf.accuracy_drop >= t.accuracy_drop.min_drop) {
             return {
@@ -236,8 +241,7 @@ export class Retraining {
           }
         }
         if (t.drift) {
-          const window = await this.monitoring.window(model, { hours: t.drift.window_hours, version: production.version, now });
-          const drift = window.versions.find((v) => v.version === production.version)?.drift;
+          const drift = (await versionWindow(t.drift.window_hours))?.drift;
           if (drift && drift.share >= t.drift.min_share) {
             return { trigger: 'drift', reason: `drift share of v${production.version} is ${drift.share.toFixed(3)} (>= ${t.drift.min_share})`, detail: { version: production.version, share: drift.share, drifted: drift.drifted, tested: drift.tested } };
           }

@@ -11,7 +11,7 @@ const { onnx } = onnxProto;
  * Mean, sample std (ddof = 1, 0 for one run), min and max of each metric over runs (e.g. seeds),
  * keyed by metric name in sorted order; a metric missing from some runs is summarized over the rest.
  */
-export function summarizeSeeds(results: readonly TrainResult[]): Record<string, MetricSummary> {
+export function summarizeSeeds(results: ReadonlyArray<Pick<TrainResult, 'metrics'>>): Record<string, MetricSummary> {
   const names = [...new Set(results.flatMap((r) => Object.keys(r.metrics)))].sort();
   const summary: Record<string, MetricSummary> = {};
   for (const name of names) {
@@ -25,7 +25,7 @@ export function summarizeSeeds(results: readonly TrainResult[]): Record<string, 
 }
 
 /** What members must share for their outputs to be averaged: the input (features, values) and the output (labels). */
-function checkCompatible(results: readonly TrainResult[]): void {
+function checkCompatible(results: ReadonlyArray<Pick<TrainResult, 'card'>>): void {
   if (results.length === 0) throw new BerthError('invalid_input', 'an ensemble needs at least one trained model', { members: 0 });
   const first = results[0]!.card;
   results.forEach((result, i) => {
@@ -47,7 +47,7 @@ function checkCompatible(results: readonly TrainResult[]): void {
  * (ONNX Mean): the members' probabilities for classification, values for regression. Each member's
  * nodes and weights are copied under a "member{i}/" prefix, so the graph is the members' own graphs.
  */
-export function ensembleModel(results: readonly TrainResult[]): { onnx: Uint8Array; card: ModelCard } {
+export function ensembleModel(results: ReadonlyArray<Pick<TrainResult, 'onnx' | 'card' | 'params'>>): { onnx: Uint8Array; card: ModelCard } {
   checkCompatible(results);
   const outputName = results[0]!.card.outputs[0]!.name;
   const nodes: Array<InstanceType<typeof onnx.NodeProto>> = [];

@@ -195,14 +195,14 @@ export async function trainModel(berth: Pick<Berth, 'datasets' | 'tracking' | 'r
 
   const first = results[0]!.result;
   const metric = options.metric ?? (first.card.task === 'regression' ? 'r2' : 'accuracy');
-  const summary = summarizeSeeds(results.map((r) => ({ ...r.result, predict: () => [] })));
+  const summary = summarizeSeeds(results.map((r) => r.result));
   let chosen: { onnx: Uint8Array; card: WorkerResult['card']; metrics: Record<string, number> };
   let selected: TrainModelResult['selected'] = 'single';
   let bestSeed: number | undefined;
   if (results.length === 1) {
     chosen = first;
   } else if ((options.select ?? 'best') === 'ensemble') {
-    const ensemble = ensembleModel(results.map((r) => ({ ...r.result, predict: () => [] })));
+    const ensemble = ensembleModel(results.map((r) => r.result));
     chosen = { ...ensemble, metrics: Object.fromEntries(Object.entries(summary).map(([k, s]) => [k, s.mean])) };
     selected = 'ensemble';
   } else {
@@ -226,10 +226,6 @@ export async function trainModel(berth: Pick<Berth, 'datasets' | 'tracking' | 'r
 
   let version: number | undefined;
   if (options.register ?? true) {
-    await berth.registry.getModel(options.model).catch(async (err: unknown) => {
-      if (err instanceof BerthError && err.code === 'not_found') return berth.registry.createModel({ name: options.model }, options.actor);
-      throw err;
-    });
     const dir = mkdtempSync(path.join(tmpdir(), 'berth-train-'));
     try {
       const file = path.join(dir, 'model.onnx');

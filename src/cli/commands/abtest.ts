@@ -4,7 +4,7 @@ import { analyzeMetric, decide, sampleRatioMismatch, statsFromRows, type AbTestR
 import { renderResultsHtml } from '../../abtest/report-html.js';
 import { BerthError } from '../../errors/index.js';
 import { localActor, output, withBerth } from '../context.js';
-import { shortTime } from '../output.js';
+import { collect, shortTime } from '../output.js';
 
 function pair(flag: string, text: string): [number, number] {
   const m = /^(\d+):(\d*\.?\d+)$/.exec(text.trim());
@@ -12,7 +12,6 @@ function pair(flag: string, text: string): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function pct(v: number): string {
   return Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}%` : '-';

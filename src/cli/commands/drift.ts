@@ -16,7 +16,7 @@ import {
 } from '../../monitoring/drift/index.js';
 import { readCsvCells, samplesFromCells, type CsvCells } from '../../monitoring/drift/csv.js';
 import { output } from '../context.js';
-import type { Output } from '../output.js';
+import { collect, type Output } from '../output.js';
 
 /** Exit code of `--fail-on-drift` when dataset drift is found (1 and 2 are errors and usage errors). */
 export const DRIFT_EXIT_CODE = 3;
@@ -32,10 +32,6 @@ interface DriftFlags {
   report?: string;
   maxRows?: string;
   failOnDrift?: boolean;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** `key=value` flags into pairs, refusing anything else with the flag's name. */

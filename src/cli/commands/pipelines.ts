@@ -2,15 +2,11 @@ import { Command } from 'commander';
 import { openBerth, type Berth } from '../../context/index.js';
 import type { PipelineState } from '../../store/index.js';
 import { readPipelineFile, type PipelineRunView } from '../../pipelines/index.js';
-import { globals, loadCliConfig, localActor, output, withBerth } from '../context.js';
-import { parsePairs, shortTime, type Output } from '../output.js';
+import { globals, loadCliConfig, localActor, output, requireLocal, withBerth } from '../context.js';
+import { collect, parsePairs, shortTime, type Output } from '../output.js';
 
 const STATES: PipelineState[] = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'];
 const MARK: Record<PipelineState, string> = { pending: '·', queued: '…', running: '▶', succeeded: '✓', failed: '✗', skipped: '-', cancelled: '⊘' };
-
-function localOnly(cmd: Command, what: string): void {
-  if (globals(cmd).url) throw new Error(`berth ${what} works on the local store (--home / BERTH_HOME or BERTH_DATABASE_URL); drop --url`);
-}
 
 function seconds(ms: number | null): string {
   return ms === null ? '' : `${(ms / 1000).toFixed(1)}s`;
@@ -58,10 +54,6 @@ async function follow(berth: Berth, out: Output, runId: string): Promise<Pipelin
   }
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 export function pipelineCommand(): Command {
   const cmd = new Command('pipeline').description('run pipelines (YAML steps: shell commands and built-ins, a DAG with retries, timeouts and outputs)');
 
@@ -72,7 +64,7 @@ export function pipelineCommand(): Command {
     .option('-p, --param <k=v>', 'override a declared param (repeatable)', collect)
     .option('--detach', 'print the run id and return without waiting')
     .action(async (file: string, opts: { param?: string[]; detach?: boolean }, command: Command) => {
-      localOnly(command, 'pipeline run');
+      requireLocal(command, 'pipeline run');
       const out = output(command);
       const { spec, baseDir, source } = readPipelineFile(file);
       const params = parsePairs(opts.param, 'param');
@@ -97,7 +89,7 @@ export function pipelineCommand(): Command {
     .option('--state <state>', `only runs in this state (${STATES.join(', ')})`)
     .option('-n, --limit <n>', 'at most this many', '50')
     .action(async (opts: { pipeline?: string; state?: string; limit: string }, command: Command) => {
-      localOnly(command, 'pipeline runs');
+      requireLocal(command, 'pipeline runs');
       const out = output(command);
       if (opts.state !== undefined && !STATES.includes(opts.state as PipelineState)) throw new Error(`--state must be one of ${STATES.join(', ')}, got '${opts.state}'`);
       const runs = await withBerth(command, (berth) => berth.pipelines.list({ pipeline: opts.pipeline, state: opts.state as PipelineState | undefined, limit: Number(opts.limit) }));
@@ -114,7 +106,7 @@ export function pipelineCommand(): Command {
     .description('a run: its params, steps, attempts, outputs and errors')
     .argument('<run>', 'run id')
     .action(async (id: string, _opts: unknown, command: Command) => {
-      localOnly(command, 'pipeline show');
+      requireLocal(command, 'pipeline show');
       const out = output(command);
       const run = await withBerth(command, (berth) => berth.pipelines.get(id));
       out.result(run, () => printRun(out, run));
@@ -126,7 +118,7 @@ export function pipelineCommand(): Command {
     .argument('<run>', 'run id')
     .option('-s, --step <id>', 'only this step')
     .action(async (id: string, opts: { step?: string }, command: Command) => {
-      localOnly(command, 'pipeline logs');
+      requireLocal(command, 'pipeline logs');
       const out = output(command);
       const attempts = await withBerth(command, (berth) => berth.pipelines.logs(id, opts.step));
       out.result(attempts, () => {
@@ -142,7 +134,7 @@ export function pipelineCommand(): Command {
     .description('cancel a run: running steps are stopped, pending ones never start')
     .argument('<run>', 'run id')
     .action(async (id: string, _opts: unknown, command: Command) => {
-      localOnly(command, 'pipeline cancel');
+      requireLocal(command, 'pipeline cancel');
       const out = output(command);
       const run = await withBerth(command, (berth) => berth.pipelines.cancel(id, localActor()));
       out.result(run, () => out.line(`cancel requested for run ${id}: ${run.state}`));
@@ -153,7 +145,7 @@ export function pipelineCommand(): Command {
     .description('run a failed or cancelled run again from its first unfinished step')
     .argument('<run>', 'run id')
     .action(async (id: string, _opts: unknown, command: Command) => {
-      localOnly(command, 'pipeline resume');
+      requireLocal(command, 'pipeline resume');
       const out = output(command);
       await withBerth(command, async (berth) => {
         await berth.pipelines.resume(id, localActor());
@@ -172,7 +164,7 @@ export function workerCommand(): Command {
     .description('execute pipeline steps queued in Postgres (pg-boss); run several on several machines to share the work')
     .option('--concurrency <n>', 'steps at once (default pipelines.concurrency)')
     .action(async (opts: { concurrency?: string }, command: Command) => {
-      localOnly(command, 'worker');
+      requireLocal(command, 'worker');
       const { config } = loadCliConfig(globals(command));
       const berth = await openBerth(config);
       if (berth.pipelines.queueKind !== 'queue') {

@@ -4,12 +4,8 @@ import { parse as parseYaml } from 'yaml';
 import type { Berth } from '../../context/index.js';
 import { BerthError } from '../../errors/index.js';
 import type { RetrainEventView } from '../../retraining/index.js';
-import { globals, localActor, output, withBerth } from '../context.js';
+import { localActor, output, requireLocal, withBerth } from '../context.js';
 import { shortTime, type Output } from '../output.js';
-
-function localOnly(cmd: Command): void {
-  if (globals(cmd).url) throw new Error('berth retrain works on the local store (--home / BERTH_HOME or BERTH_DATABASE_URL); drop --url');
-}
 
 /**
  * Waits for the event's pipeline and then for its outcome: the process that finishes the run (this one,
@@ -72,7 +68,7 @@ export function retrainCommand(): Command {
         command.help();
         return;
       }
-      localOnly(command);
+      requireLocal(command, 'retrain');
       const out = output(command);
       await withBerth(command, async (berth) => {
         let event = await berth.retraining.trigger(name, { reason: opts.reason, actor: localActor(), force: opts.force });
@@ -87,7 +83,7 @@ export function retrainCommand(): Command {
     .argument('<id>', 'event id (berth retrain history NAME)')
     .option('--wait', 'wait for the pipeline to end')
     .action(async (id: string, opts: { wait?: boolean }, command: Command) => {
-      localOnly(command);
+      requireLocal(command, 'retrain');
       const out = output(command);
       await withBerth(command, async (berth) => {
         let event = await berth.retraining.approve(eventId(id), localActor());
@@ -102,7 +98,7 @@ export function retrainCommand(): Command {
     .argument('<id>', 'event id')
     .option('-r, --reason <text>', 'why')
     .action(async (id: string, opts: { reason?: string }, command: Command) => {
-      localOnly(command);
+      requireLocal(command, 'retrain');
       const out = output(command);
       const event = await withBerth(command, (berth) => berth.retraining.reject(eventId(id), localActor(), opts.reason));
       out.result(event, () => printEvent(out, event));
@@ -114,7 +110,7 @@ export function retrainCommand(): Command {
     .argument('<name>', 'model')
     .option('-n, --limit <n>', 'at most this many', '100')
     .action(async (name: string, opts: { limit: string }, command: Command) => {
-      localOnly(command);
+      requireLocal(command, 'retrain');
       const out = output(command);
       const events = await withBerth(command, (berth) => berth.retraining.history(name, Number(opts.limit)));
       out.result(events, () => printEvents(out, events));
@@ -125,7 +121,7 @@ export function retrainCommand(): Command {
     .description("check every policy's triggers now (berth serve does this every retraining.evaluate_every_seconds)")
     .option('--wait', 'wait for pipelines that start')
     .action(async (opts: { wait?: boolean }, command: Command) => {
-      localOnly(command);
+      requireLocal(command, 'retrain');
       const out = output(command);
       await withBerth(command, async (berth) => {
         let events = await berth.retraining.evaluate();
@@ -141,7 +137,7 @@ export function retrainCommand(): Command {
     .option('-f, --file <policy.yaml>', 'set the policy from this file')
     .option('--delete', 'remove the policy')
     .action(async (name: string, opts: { file?: string; delete?: boolean }, command: Command) => {
-      localOnly(command);
+      requireLocal(command, 'retrain');
       const out = output(command);
       await withBerth(command, async (berth) => {
         if (opts.delete) {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { trainModel, DEFAULT_TRAINING_EXPERIMENT } from '../../train/index.js';
-import { globals, localActor, output, withBerth } from '../context.js';
+import { localActor, output, requireLocal, withBerth } from '../context.js';
 
 function seedsOf(value: string): number[] {
   const seeds = value.split(',').map((s) => s.trim());
@@ -49,7 +49,7 @@ Examples:
   berth train --data train.csv --label price --model houses --algo mlp --seeds 1,2,3 --select ensemble`,
     )
     .action(async (opts: { data: string; label: string; model: string; algo: string; validSplit: string; seeds: string; epochs?: string; select: string; metric?: string; register: boolean; description?: string; experiment: string }, command: Command) => {
-      if (globals(command).url) throw new Error('berth train trains in this process and works on the local store; drop --url');
+      requireLocal(command, 'train');
       const out = output(command);
       if (opts.algo !== 'logreg' && opts.algo !== 'mlp') throw new Error(`--algo expects logreg or mlp, got '${opts.algo}'`);
       if (opts.select !== 'best' && opts.select !== 'ensemble') throw new Error(`--select expects best or ensemble, got '${opts.select}'`);
