@@ -30,16 +30,18 @@ export interface BatcherOptions {
 
 interface Queued {
   encoded: EncodedRows;
-  shapeKey: string;
+  /** Per-instance shapes of every input, computed only when another request could join its batch. */
+  shapeKey?: string;
   enqueuedAt: number;
   resolve: (result: BatchResult) => void;
   reject: (err: Error) => void;
 }
 
-function shapeKey(encoded: EncodedRows): string {
-  return Object.entries(encoded.inputs)
+function shapeKey(item: Queued): string {
+  item.shapeKey ??= Object.entries(item.encoded.inputs)
     .map(([name, t]) => `${name}:${t.rowDims.join('x')}`)
     .join('|');
+  return item.shapeKey;
 }
 
 /**
@@ -74,7 +76,7 @@ export class Batcher {
       );
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ encoded, shapeKey: shapeKey(encoded), enqueuedAt: performance.now(), resolve, reject });
+      this.queue.push({ encoded, enqueuedAt: performance.now(), resolve, reject });
       this.queuedRows += encoded.rows;
       this.schedule();
     });
@@ -110,7 +112,7 @@ export class Batcher {
     let rows = 0;
     for (let i = 0; i < this.queue.length; ) {
       const item = this.queue[i]!;
-      if (item.shapeKey === head.shapeKey && rows + item.encoded.rows <= this.options.maxBatchSize) {
+      if ((item === head || shapeKey(item) === shapeKey(head)) && rows + item.encoded.rows <= this.options.maxBatchSize) {
         taken.push(item);
         rows += item.encoded.rows;
         this.queue.splice(i, 1);

@@ -63,6 +63,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export class LoadedModel {
   readonly inputs: InputPlan[];
+  private readonly inputNames: ReadonlySet<string>;
+  /** One tabular input: an instance is its features, nothing else to check per key. */
+  private readonly onlyTabular: boolean;
   readonly outputs: OutputLayout[];
   readonly batcher: Batcher;
   /** False when the graph's batch dimension is fixed: every instance then runs on its own. */
@@ -81,6 +84,8 @@ export class LoadedModel {
   ) {
     const card: ModelCard = version.card;
     this.inputs = card.inputs.map((i) => planInput(i, version.signature));
+    this.inputNames = new Set(this.inputs.map((i) => i.name));
+    this.onlyTabular = this.inputs.length === 1 && this.inputs[0]!.kind === 'tabular';
     this.outputs = outputLayouts(card.outputs);
     this.dynamicBatch = version.signature.inputs.every((g) => g.shape.length > 0 && !isFixedDim(g.shape[0]!));
     this.batcher = new Batcher((feeds) => this.executor.run(feeds), {
@@ -125,8 +130,7 @@ export class LoadedModel {
   /** Encodes instances (objects naming each input) into back-to-back rows, refusing bad values by name. */
   async encode(instances: readonly unknown[], where: (i: number) => string, uploads?: ImageUploads): Promise<EncodedRows> {
     const n = instances.length;
-    const inputNames = new Set(this.inputs.map((i) => i.name));
-    const onlyTabular = this.inputs.length === 1 && this.inputs[0]!.kind === 'tabular';
+    const { inputNames, onlyTabular } = this;
     const encoded: EncodedRows = { rows: n, inputs: {} };
     for (const plan of this.inputs) {
       const fixedSize = plan.rowDims.every((d) => d >= 0) ? elementCount(plan.rowDims) : undefined;

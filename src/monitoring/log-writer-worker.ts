@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteConnection, openStore, type StoreOptions } from '../store/index.js';
-import { PREDICTION_COLUMNS, writePredictionRows, type PredictionRow } from './prediction-log.js';
+import { completeRow, PREDICTION_COLUMNS, writePredictionRows, type PredictionRow, type SerializeOptions } from './prediction-log.js';
 import type { LogWriterReply, LogWriterRequest } from './log-writer.js';
 
 /**
@@ -9,7 +9,7 @@ import type { LogWriterReply, LogWriterRequest } from './log-writer.js';
  * On SQLite it uses a prepared statement in one IMMEDIATE transaction per batch (the cheapest insert
  * SQLite has: no query building, no JSON round trip); on Postgres, one multi-row insert.
  */
-const { store: storeOptions } = workerData as { store: StoreOptions };
+const { store: storeOptions, serialize } = workerData as { store: StoreOptions; serialize: SerializeOptions };
 const port = parentPort!;
 
 type Writer = { write(rows: readonly PredictionRow[]): Promise<void> | void; close(): Promise<void> | void };
@@ -42,7 +42,7 @@ port.on('message', (msg: LogWriterRequest) => {
   }
   chain = chain.then(async () => {
     try {
-      await writer.write(msg.rows);
+      await writer.write(msg.rows.map((row) => completeRow(row, serialize)));
       port.postMessage({ seq: msg.seq } satisfies LogWriterReply);
     } catch (err) {
       port.postMessage({ seq: msg.seq, error: err instanceof Error ? err.message : String(err) } satisfies LogWriterReply);

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { StoreOptions } from '../store/index.js';
-import { predictionRow, type PredictionRecord, type PredictionRow, type PredictionSink, type SerializeOptions } from './prediction-log.js';
+import { handoffRow, type HandoffRow, type PredictionRecord, type PredictionSink, type SerializeOptions } from './prediction-log.js';
 
-export type LogWriterRequest = { seq: number; rows: readonly PredictionRow[]; close?: undefined } | { close: true };
+export type LogWriterRequest = { seq: number; rows: HandoffRow[]; close?: undefined } | { close: true };
 export type LogWriterReply = { seq: number; error?: string } | { ready: true } | { closed: true } | { failed: string };
 
 /** Built code runs the .js worker; under the test runner a bootstrap registers tsx first (as the ORT worker does). */
@@ -15,7 +15,7 @@ function spawnWriter(workerData: unknown): Worker {
 /**
  * A PredictionSink on a worker thread with its own connection to the same database: the inserts (the bulk of
  * the cost, ~25 µs a row measured under load) leave the event loop, which only turns records into rows of
- * strings and numbers (a single instance's JSON is already text, cut from the request) and posts them.
+ * strings and numbers and posts them (a single instance's inputs travel as its request body, cut out there).
  */
 export class WorkerLogSink implements PredictionSink {
   private seq = 0;
@@ -65,7 +65,7 @@ export class WorkerLogSink implements PredictionSink {
     const worker = await this.writer();
     const seq = ++this.seq;
     // Rows of strings and numbers cost far less to copy across threads than the nested objects.
-    const rows = batch.map((r) => predictionRow(r, this.serialize));
+    const rows = batch.map((r) => handoffRow(r, this.serialize));
     return new Promise<void>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
       worker.postMessage({ seq, rows } satisfies LogWriterRequest);

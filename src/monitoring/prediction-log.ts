@@ -1,5 +1,6 @@
 import { sql, PostgresAdapter, type Kysely } from 'kysely';
 import type { Database } from '../store/index.js';
+import { inputsJsonOf } from './inputs-json.js';
 
 /** One served or refused prediction as the predict path hands it over (objects, not yet JSON). */
 export interface PredictionRecord {
@@ -17,8 +18,11 @@ export interface PredictionRecord {
   latency_ms: number;
   /** The instance as the client sent it (serialized at flush time, off the request path). */
   inputs?: unknown;
-  /** The instance as JSON text already (cut from the request body): stored as is, nothing to clone or serialize. */
-  inputsJson?: string;
+  /**
+   * A one-instance request's JSON body, whose top-level `inputs` object is the instance: the writer's thread
+   * cuts that text out (inputsJsonOf), so the request path neither clones, serializes nor scans anything.
+   */
+  body?: string;
   outputs?: unknown;
 }
 
@@ -231,8 +235,20 @@ export function directSink(db: Kysely<Database>, options: SerializeOptions): Pre
 
 export const PREDICTION_COLUMNS = ['id', 'ts', 'model', 'version', 'variant', 'abtest', 'subject', 'endpoint', 'status', 'error_code', 'error', 'latency_ms', 'inputs', 'outputs'] as const;
 
-/** A record as the row of `predictions`, in PREDICTION_COLUMNS order, JSON columns serialized. */
-export function predictionRow(r: PredictionRecord, options: SerializeOptions): Array<string | number | null> {
+/** A row of `predictions`, in PREDICTION_COLUMNS order, JSON columns serialized. */
+export type PredictionRow = Array<string | number | null>;
+
+/**
+ * A row as the event loop hands it to the writer: PredictionRow plus one flag, 1 when the `inputs` slot
+ * still holds the whole request body (see PredictionRecord.body) for completeRow to cut out.
+ */
+export type HandoffRow = Array<string | number | null>;
+
+const INPUTS = 12;
+
+/** A record as a HandoffRow: the cheap part of serializing, done on the event loop. */
+export function handoffRow(r: PredictionRecord, options: SerializeOptions): HandoffRow {
+  const fromBody = r.body !== undefined && options.logInputs;
   return [
     r.id,
     r.ts,
@@ -246,12 +262,27 @@ export function predictionRow(r: PredictionRecord, options: SerializeOptions): A
     r.error_code ?? null,
     r.error === undefined || r.error === null ? null : r.error.slice(0, 2000),
     r.latency_ms,
-    r.inputsJson !== undefined ? serializeInputs(r.inputsJson, options, true) : serializeInputs(r.inputs, options),
+    fromBody ? r.body! : serializeInputs(r.inputs, options),
     r.outputs === undefined ? null : JSON.stringify(r.outputs),
+    fromBody ? 1 : 0,
   ];
 }
 
-export type PredictionRow = ReturnType<typeof predictionRow>;
+/** The writer's half: cuts a single instance out of its request body (in place) and drops the flag. */
+export function completeRow(row: HandoffRow, options: SerializeOptions): PredictionRow {
+  if (row[PREDICTION_COLUMNS.length] === 1) {
+    const inputs = inputsJsonOf(row[INPUTS] as string);
+    row[INPUTS] = inputs === undefined ? null : serializeInputs(inputs, options, true);
+  }
+  row.length = PREDICTION_COLUMNS.length;
+  return row;
+}
+
+/** A record as the row of `predictions` (both halves, on this thread). */
+export function predictionRow(r: PredictionRecord, options: SerializeOptions): PredictionRow {
+  return completeRow(handoffRow(r, options), options);
+}
+
 
 /** One multi-row insert through the query builder; a retried batch is idempotent (ids already written are skipped). */
 export async function writePredictionRows(db: Kysely<Database>, rows: readonly PredictionRow[]): Promise<void> {

@@ -40,9 +40,14 @@ export function installAuth(app: FastifyInstance, keys: ApiKeys, opts: { loopbac
   }
 
   app.decorateRequest('principal', null as unknown as Principal);
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    const needed = request.routeOptions.config?.scope;
-    if (!needed) return;
+  /** Checks a caller against the scope a route needs; sets request.principal or throws 401/403. */
+  function admit(request: FastifyRequest, principal: Principal, needed: Scope): void {
+    if (!allows(principal, needed)) {
+      throw new BerthError('forbidden', `this call needs scope '${needed}'; the key has ${principal.scopes.join(', ')}`);
+    }
+    request.principal = principal;
+  }
+  async function authenticate(request: FastifyRequest, needed: Scope): Promise<void> {
     const header = request.headers.authorization;
     let principal: Principal | undefined;
     if (header !== undefined) {
@@ -55,9 +60,21 @@ export function installAuth(app: FastifyInstance, keys: ApiKeys, opts: { loopbac
     } else {
       throw new BerthError('unauthorized', "this server requires an API key: send 'Authorization: Bearer <key>' (create one with `berth keys create`)");
     }
-    if (!allows(principal, needed)) {
-      throw new BerthError('forbidden', `this call needs scope '${needed}'; the key has ${principal.scopes.join(', ')}`);
+    admit(request, principal, needed);
+  }
+  // A callback hook, not an async one: an open laptop server (the common case of a request without a key)
+  // is admitted without a promise and a microtask per request.
+  app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
+    const needed = request.routeOptions.config?.scope;
+    if (!needed) return done();
+    if (request.headers.authorization === undefined && open && Date.now() < openUntil && openGeneration === keys.generation) {
+      try {
+        admit(request, ANONYMOUS, needed);
+      } catch (err) {
+        return done(err as Error);
+      }
+      return done();
     }
-    request.principal = principal;
+    authenticate(request, needed).then(() => done(), (err: Error) => done(err));
   });
 }

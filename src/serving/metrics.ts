@@ -1,5 +1,16 @@
 import client from 'prom-client';
 import type { ModelManager } from '../inference/index.js';
+import { HotCounter, HotHistogram } from './hot-metrics.js';
+
+/** The predict path's metrics of one served version, label sets resolved once (see forVersion). */
+export interface VersionMetrics {
+  /** A request answered, in `seconds` from parsed to ready. */
+  served(seconds: number): void;
+  /** A request refused or failed, by error code. */
+  failed(status: string): void;
+  /** `rows` instances predicted, in runs of up to `batchRows`, after waiting `queuedSeconds` in the batcher. */
+  predicted(rows: number, batchRows: number, queuedSeconds: number): void;
+}
 
 /**
  * Prometheus metrics of one server process (a registry of its own, so several apps in one process do not
@@ -8,39 +19,58 @@ import type { ModelManager } from '../inference/index.js';
  */
 export class ServingMetrics {
   readonly registry = new client.Registry();
-  readonly requests = new client.Counter({
-    name: 'berth_inference_requests_total',
-    help: 'Prediction requests by model, version and outcome (ok or an error code).',
-    labelNames: ['model', 'version', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly predictions = new client.Counter({
-    name: 'berth_inference_predictions_total',
-    help: 'Instances predicted (a batch request counts each row).',
-    labelNames: ['model', 'version'] as const,
-    registers: [this.registry],
-  });
-  readonly duration = new client.Histogram({
-    name: 'berth_inference_request_duration_seconds',
-    help: 'Time from request parsed to response ready, per model.',
-    labelNames: ['model'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
-  readonly queue = new client.Histogram({
-    name: 'berth_inference_queue_duration_seconds',
-    help: 'Time a request waited in the batcher before its run started.',
-    labelNames: ['model'] as const,
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
-    registers: [this.registry],
-  });
-  readonly batchSize = new client.Histogram({
-    name: 'berth_inference_batch_size',
-    help: 'Rows per model run (dynamic batching).',
-    labelNames: ['model'] as const,
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
-    registers: [this.registry],
-  });
+  readonly requests = new HotCounter(
+    'berth_inference_requests_total',
+    'Prediction requests by model, version and outcome (ok or an error code).',
+    ['model', 'version', 'status'] as const,
+    this.registry,
+  );
+  readonly predictions = new HotCounter('berth_inference_predictions_total', 'Instances predicted (a batch request counts each row).', ['model', 'version'] as const, this.registry);
+  readonly duration = new HotHistogram(
+    'berth_inference_request_duration_seconds',
+    'Time from request parsed to response ready, per model.',
+    ['model'] as const,
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    this.registry,
+  );
+  readonly queue = new HotHistogram(
+    'berth_inference_queue_duration_seconds',
+    'Time a request waited in the batcher before its run started.',
+    ['model'] as const,
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+    this.registry,
+  );
+  readonly batchSize = new HotHistogram('berth_inference_batch_size', 'Rows per model run (dynamic batching).', ['model'] as const, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096], this.registry);
+  private readonly versions = new Map<string, VersionMetrics>();
+
+  /** The metrics of one version, made once: the predict path updates them without label lookups. */
+  forVersion(model: string, version: number): VersionMetrics {
+    const key = `${model}\u0000${version}`;
+    let bundle = this.versions.get(key);
+    if (!bundle) {
+      const v = String(version);
+      const ok = this.requests.child({ model, version: v, status: 'ok' });
+      const rows = this.predictions.child({ model, version: v });
+      const duration = this.duration.child({ model });
+      const queue = this.queue.child({ model });
+      const batchSize = this.batchSize.child({ model });
+      bundle = {
+        served: (seconds) => {
+          ok.value += 1;
+          this.duration.observeChild(duration, seconds);
+        },
+        failed: (status) => this.requests.inc({ model, version: v, status }),
+        predicted: (n, batchRows, queuedSeconds) => {
+          rows.value += n;
+          this.batchSize.observeChild(batchSize, batchRows);
+          this.queue.observeChild(queue, queuedSeconds);
+        },
+      };
+      this.versions.set(key, bundle);
+    }
+    return bundle;
+  }
+
   readonly swaps = new client.Counter({
     name: 'berth_model_swaps_total',
     help: 'Hot swaps: a selector (alias) of a model moved to another loaded version.',

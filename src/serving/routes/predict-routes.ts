@@ -154,60 +154,11 @@ function mlflowValue(p: Prediction): unknown {
   return outputs.length === 1 ? outputs[0] : p.outputs;
 }
 
-/** Request bodies as text, while the request lives (see the JSON parser in predictRoutes). */
-const rawBodies = new WeakMap<FastifyRequest, string>();
-
-/**
- * The JSON text of the top-level `inputs` object of a request body, cut from the text the body was parsed
- * from (so the log stores it without cloning or serializing the parsed object again). The text is valid
- * JSON (it parsed); the scan tracks strings and nesting and, like JSON.parse, keeps the last `inputs`
- * key. Hand-written: no JSON library reports value offsets. Undefined when inputs is not an object.
- */
-export function singleInputsJson(raw: string | undefined, body: unknown): string | undefined {
-  if (raw === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  const inputs = (body as Record<string, unknown>)['inputs'];
-  if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) return undefined;
-  let found: string | undefined;
-  let depth = 0;
-  let keyStart = -1;
-  let expectKey = false;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (c === 0x22 /* " */) {
-      const start = i;
-      for (i++; i < raw.length && raw.charCodeAt(i) !== 0x22; i++) if (raw.charCodeAt(i) === 0x5c /* \ */) i++;
-      if (depth === 1 && expectKey) keyStart = start;
-      if (depth === 1 && expectKey && keyStart >= 0) {
-        const key = raw.slice(keyStart, i + 1);
-        expectKey = false;
-        if (key === '"inputs"' || (key.includes('\\') && JSON.parse(key) === 'inputs')) {
-          let j = raw.indexOf(':', i + 1) + 1;
-          while (j < raw.length && raw.charCodeAt(j) <= 0x20) j++;
-          const valueStart = j;
-          let level = 0;
-          for (; j < raw.length; j++) {
-            const d = raw.charCodeAt(j);
-            if (d === 0x22) {
-              for (j++; j < raw.length && raw.charCodeAt(j) !== 0x22; j++) if (raw.charCodeAt(j) === 0x5c) j++;
-            } else if (d === 0x7b || d === 0x5b) level++;
-            else if (d === 0x7d || d === 0x5d) {
-              level--;
-              if (level === 0) break;
-            }
-          }
-          found = raw.slice(valueStart, j + 1);
-          i = j;
-        }
-      }
-      continue;
-    }
-    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      depth++;
-      if (depth === 1) expectKey = true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-    else if (c === 0x2c /* , */ && depth === 1) expectKey = true;
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The JSON body as text, kept only while the prediction log is on (it logs one instance from it). */
+    berthBodyText: string | undefined;
   }
-  return found;
 }
 
 export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoutesOptions): Promise<void> {
@@ -215,7 +166,7 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
   const { manager, metrics, log } = opts;
 
   /** Hands served predictions to the log writer; never waits on the database (see PredictionLog). */
-  function logServed(ctx: LogContext, model: LoadedModel, instances: readonly unknown[], predictions: ReadonlyArray<Prediction | null>, seconds: number, instanceJson?: string): void | Promise<void> {
+  function logServed(ctx: LogContext, model: LoadedModel, instances: readonly unknown[], predictions: ReadonlyArray<Prediction | null>, seconds: number, body?: string): void | Promise<void> {
     if (!log) return;
     const ts = Date.now();
     const latency = Math.round(seconds * 1e6) / 1e3;
@@ -227,7 +178,7 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
         record.abtest = ctx.route.abtest;
         record.variant = ctx.route.variant;
       }
-      if (instanceJson !== undefined) record.inputsJson = instanceJson;
+      if (body !== undefined) record.body = body;
       else record.inputs = instances[i];
       records.push(record);
     });
@@ -258,11 +209,12 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
 
   // Only JSON, CSV (batch, invocations) and multipart (images) are inputs here; plain text is a mistake.
   fastify.removeContentTypeParser('text/plain');
-  // JSON as Fastify parses it (same prototype-poisoning guards), keeping the text: the prediction log
+  // JSON as Fastify parses it (same prototype-poisoning guards), keeping the text while the log is on: it
   // stores a single instance's JSON as sent instead of cloning and re-serializing the parsed object.
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.decorateRequest('berthBodyText', undefined);
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    rawBodies.set(request, body as string);
+    if (log) request.berthBodyText = body as string;
     parseJson(request, body as string, done);
   });
   fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -272,15 +224,14 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     const started = performance.now();
     if (q.version !== undefined && q.alias !== undefined) throw new BerthError('invalid_input', 'give either ?version or ?alias, not both');
     const model = await manager.acquire(name, { version: q.version, alias: q.alias });
-    const version = String(model.version.version);
+    const served = metrics.forVersion(name, model.version.version);
     try {
       const result = await work(model);
       const seconds = (performance.now() - started) / 1000;
-      metrics.requests.inc({ model: name, version, status: 'ok' });
-      metrics.duration.observe({ model: name }, seconds);
+      served.served(seconds);
       return { model, result, seconds };
     } catch (err) {
-      metrics.requests.inc({ model: name, version, status: isBerthError(err) ? err.code : 'internal' });
+      served.failed(isBerthError(err) ? err.code : 'internal');
       logRefused(ctx, model, ctx.inputs(), err, (performance.now() - started) / 1000);
       throw err;
     } finally {
@@ -289,23 +240,21 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
   }
 
   function observeBatch(name: string, version: number, rows: number, batchRows: number, queuedSeconds: number): void {
-    metrics.predictions.inc({ model: name, version: String(version) }, rows);
-    metrics.batchSize.observe({ model: name }, batchRows);
-    metrics.queue.observe({ model: name }, queuedSeconds);
+    metrics.forVersion(name, version).predicted(rows, batchRows, queuedSeconds);
   }
 
   /**
    * A shadow version gets a copy of the request after the response has gone: its outputs are logged
    * (variant `shadow`), never returned, and its failures never reach the client.
    */
-  async function runShadow(test: RoutedTest, version: number, instances: unknown[], uploads: ImageUploads | undefined, subject: string | null, instanceJson: string | undefined): Promise<void> {
+  async function runShadow(test: RoutedTest, version: number, instances: unknown[], uploads: ImageUploads | undefined, subject: string | null, body: string | undefined): Promise<void> {
     const started = performance.now();
     let model: LoadedModel | undefined;
     try {
       model = await manager.acquire(test.model, { version });
       const result = await model.predict(instances, {}, uploads);
       const ctx: LogContext = { endpoint: 'predict', subject, route: { abtest: test.name, variant: 'shadow', version, assignment: subject === null ? 'random' : 'subject' }, inputs: () => undefined };
-      void logServed(ctx, model, instances, result.predictions, (performance.now() - started) / 1000, instanceJson);
+      void logServed(ctx, model, instances, result.predictions, (performance.now() - started) / 1000, body);
     } catch (err) {
       opts.onShadowError?.(err);
     } finally {
@@ -345,8 +294,9 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
   app.post('/models/:name/predict', {
     config: { scope: 'predict' },
     // A multipart body is read part by part in the handler; the JSON schema below is for JSON bodies.
-    preValidation: async (request) => {
+    preValidation: (request, _reply, done) => {
       if (request.isMultipart()) request.body = {};
+      done();
     },
     schema: {
       tags: ['predict'],
@@ -400,10 +350,11 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     const ctx: LogContext = { endpoint: 'predict', subject, route, inputs: () => (instances.length === 1 ? instances[0] : { instances }) };
     const { model, result, seconds } = await withModel(request.params.name, route ? { ...q, version: route.version } : q, ctx, (m) => m.predict(instances, { topK }, uploads));
     observeBatch(model.name, model.version.version, instances.length, result.batchRows, result.queuedSeconds);
-    const instanceJson = uploads ? undefined : singleInputsJson(rawBodies.get(request), request.body);
-    const pending = logServed(ctx, model, instances, result.predictions, seconds, instanceJson);
+    // One instance sent as {"inputs": {...}} is logged from the body text (cut out on the writer's thread).
+    const body = !uploads && instances.length === 1 && request.body?.inputs !== undefined ? request.berthBodyText : undefined;
+    const pending = logServed(ctx, model, instances, result.predictions, seconds, body);
     if (pending) await pending;
-    if (test && route) for (const shadow of test.shadows) if (shadowed(test, shadow.share, subject)) setImmediate(() => void runShadow(test, shadow.version, instances, uploads, subject, instanceJson));
+    if (test && route) for (const shadow of test.shadows) if (shadowed(test, shadow.share, subject)) setImmediate(() => void runShadow(test, shadow.version, instances, uploads, subject, body));
     const response = { id: randomUUID(), model: model.name, version: model.version.version, predictions: result.predictions, latency_ms: Math.round(seconds * 1e6) / 1e3 };
     return route ? { ...response, abtest: route.abtest, variant: route.variant, assignment: route.assignment } : response;
   });
