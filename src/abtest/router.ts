@@ -40,8 +40,14 @@ export function routedTest(name: string, model: string, spec: AbTestSpec, phase:
  * variant its subject hashes to (GrowthBook v2 hashing with the phase's seed), or a random draw without a
  * subject. A variant paused by a guardrail sends its traffic to the control, still reported as assigned.
  */
-export function routeRequest(test: RoutedTest, subject: string | null, attributes: Readonly<Record<string, unknown>>, random: () => number = Math.random): Route | undefined {
-  if (test.conditions.length > 0 && !matchesSegment(test.conditions, attributes)) return undefined;
+export function routeRequest(
+  test: RoutedTest,
+  subject: string | null,
+  attributes: Readonly<Record<string, unknown>> | (() => Readonly<Record<string, unknown>>),
+  random: () => number = Math.random,
+): Route | undefined {
+  // Attributes may come as a function: most tests have no segment, and then they are never built.
+  if (test.conditions.length > 0 && !matchesSegment(test.conditions, typeof attributes === 'function' ? attributes() : attributes)) return undefined;
   const n = subject === null ? random() : hashSubject(test.seed, subject, 2);
   const index = chooseVariant(n, test.ranges);
   if (index === -1) return undefined;

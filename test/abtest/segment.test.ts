@@ -73,4 +73,17 @@ describe('routing a request', () => {
     expect(new Set(routes.map((r) => `${r.variant}:${r.version}`))).toEqual(new Set(['A:1']));
     expect(routeRequest(paused, null, {}, () => 0.1)).toMatchObject({ variant: 'A', assignment: 'random' });
   });
+
+  it('builds lazily given attributes only when the test has a segment', () => {
+    let built = 0;
+    const attributes = (age: number) => () => {
+      built += 1;
+      return { age };
+    };
+    expect(routeRequest(test, 'u1', attributes(80))).toBeUndefined();
+    expect(built).toBe(1);
+    const open = routedTest('t', 'm', { ...spec, segment: '' }, { phase: 1, seed: 's', coverage: 1, weights: [0.5, 0.5] });
+    expect(routeRequest(open, 'u1', attributes(80))).toBeDefined();
+    expect(built).toBe(1);
+  });
 });

@@ -346,17 +346,26 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     const subject = bodySubject ?? subjectOf(request);
     // A running A/B test routes requests that name no version or alias.
     const test = q.version === undefined && q.alias === undefined ? opts.routing?.testFor(request.params.name) : undefined;
-    const route = test ? routeRequest(test, subject, attributesOf(attributes, instances[0])) : undefined;
+    const route = test ? routeRequest(test, subject, () => attributesOf(attributes, instances[0])) : undefined;
     const ctx: LogContext = { endpoint: 'predict', subject, route, inputs: () => (instances.length === 1 ? instances[0] : { instances }) };
-    const { model, result, seconds } = await withModel(request.params.name, route ? { ...q, version: route.version } : q, ctx, (m) => m.predict(instances, { topK }, uploads));
+    const { model, result, seconds } = await withModel(request.params.name, route ? { version: route.version } : q, ctx, (m) => m.predict(instances, { topK }, uploads));
     observeBatch(model.name, model.version.version, instances.length, result.batchRows, result.queuedSeconds);
     // One instance sent as {"inputs": {...}} is logged from the body text (cut out on the writer's thread).
     const body = !uploads && instances.length === 1 && request.body?.inputs !== undefined ? request.berthBodyText : undefined;
     const pending = logServed(ctx, model, instances, result.predictions, seconds, body);
     if (pending) await pending;
     if (test && route) for (const shadow of test.shadows) if (shadowed(test, shadow.share, subject)) setImmediate(() => void runShadow(test, shadow.version, instances, uploads, subject, body));
-    const response = { id: randomUUID(), model: model.name, version: model.version.version, predictions: result.predictions, latency_ms: Math.round(seconds * 1e6) / 1e3 };
-    return route ? { ...response, abtest: route.abtest, variant: route.variant, assignment: route.assignment } : response;
+    // One shape with or without a test (undefined fields are not serialized): no copy of the response.
+    return {
+      id: randomUUID(),
+      model: model.name,
+      version: model.version.version,
+      predictions: result.predictions,
+      latency_ms: Math.round(seconds * 1e6) / 1e3,
+      abtest: route?.abtest,
+      variant: route?.variant,
+      assignment: route?.assignment,
+    };
   });
 
   app.post('/models/:name/predict/batch', {
