@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../threads/index.js';
 import type * as ort from 'onnxruntime-node';
 import { BerthError } from '../errors/index.js';
 import type { Dtype, TensorData, TypedArray } from './dtypes.js';
@@ -81,16 +82,8 @@ interface Pending {
 export type WorkerRequest = { id: number; feeds: Record<string, TensorData> };
 export type WorkerResponse = { id: number; outputs?: Record<string, TensorData>; error?: string } | { ready: true } | { failed: string };
 
-/**
- * The worker's entry point. Built code runs ort-worker.js directly; under the test runner this module is
- * TypeScript, so a small bootstrap registers tsx in the worker before importing ort-worker.ts.
- */
-function spawnWorker(workerData: unknown, transferList: ArrayBuffer[]): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  if (!fromSource) return new Worker(new URL('./ort-worker.js', import.meta.url), { workerData, transferList });
-  const entry = new URL('./ort-worker.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData, transferList });
+function spawnOrtWorker(workerData: unknown, transferList: ArrayBuffer[]): Worker {
+  return spawnWorker(import.meta.url, 'ort-worker', { workerData, transferList });
 }
 
 /** Buffers to move (not copy) to the other thread; the same buffer listed twice would be an error. */
@@ -136,7 +129,7 @@ export class WorkerExecutor implements Executor {
     const workers = await Promise.all(
       Array.from({ length: threads }, async () => {
         const copy = new Uint8Array(model); // each worker gets (and keeps) its own copy
-        const worker = spawnWorker({ model: copy, options: ortOptions(options) }, [copy.buffer as ArrayBuffer]);
+        const worker = spawnOrtWorker({ model: copy, options: ortOptions(options) }, [copy.buffer as ArrayBuffer]);
         await new Promise<void>((resolve, reject) => {
           const onMessage = (msg: WorkerResponse) => {
             if ('ready' in msg) resolve();

@@ -1,15 +1,13 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../threads/index.js';
 import type { StoreOptions } from '../store/index.js';
 import { handoffRow, type HandoffRow, type PredictionRecord, type PredictionSink, type SerializeOptions } from './prediction-log.js';
 
 export type LogWriterRequest = { seq: number; rows: HandoffRow[]; close?: undefined } | { close: true };
 export type LogWriterReply = { seq: number; error?: string } | { ready: true } | { closed: true } | { failed: string };
 
-/** Built code runs the .js worker; under the test runner a bootstrap registers tsx first (as the ORT worker does). */
 function spawnWriter(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./log-writer-worker.js', import.meta.url), { workerData });
-  const entry = new URL('./log-writer-worker.ts', import.meta.url).href;
-  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, { eval: true, workerData });
+  return spawnWorker(import.meta.url, 'log-writer-worker', { workerData });
 }
 
 /**

@@ -11,6 +11,7 @@ import { PredictionLog, type PredictionLogEvents } from './prediction-log.js';
 import { PredictionStore, type LoggedPrediction } from './prediction-store.js';
 import { DriftReferences } from './reference.js';
 import { summarizeVersion, type VersionWindow } from './window.js';
+import { WindowThread } from './window-thread.js';
 
 export type Status = 'healthy' | 'warning' | 'critical';
 
@@ -22,6 +23,13 @@ export interface ModelWindow {
   /** True when the window held more than monitoring.max_window_rows predictions and the newest were read. */
   sampled: boolean;
   versions: VersionWindow[];
+}
+
+/** Which window to compute: resolved hours and clock, and optionally one version. */
+export interface WindowQuery {
+  hours: number;
+  version?: number | undefined;
+  now: number;
 }
 
 export interface VersionMonitoring extends VersionWindow {
@@ -73,6 +81,7 @@ export class Monitoring {
   private evaluators: Array<(now: number) => Promise<AlertEvent[]>> = [];
   /** The serving process's observer (gauges), used by every evaluation, scheduled or asked for. */
   private observer: EvaluationObserver = {};
+  private windowThread: WindowThread | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -117,14 +126,27 @@ export class Monitoring {
     return h;
   }
 
+  /**
+   * Computes windows on a worker thread with its own connection from now on (what `berth serve` does, so
+   * that scheduled evaluations never hold up predictions); without it they are computed on this thread.
+   */
+  computeWindowsOffThread(store: StoreOptions): void {
+    this.windowThread ??= new WindowThread(store, this.config);
+  }
+
   /** Per-version summaries of the newest predictions of a model over the last `hours`. */
   async window(model: string, options: { hours?: number | undefined; version?: number | undefined; now?: number } = {}): Promise<ModelWindow> {
-    await this.registry.getModel(model); // 404 for an unknown model
-    const hours = this.checkHours(options.hours);
-    const now = options.now ?? Date.now();
-    const since = now - hours * 3600_000;
+    const query: WindowQuery = { hours: this.checkHours(options.hours), version: options.version, now: options.now ?? Date.now() };
+    // What this process logged so far is part of the window.
     await this.writer?.flush().catch(() => undefined);
-    const { rows, truncated } = await this.predictions.window(model, since, { version: options.version, limit: this.config.monitoring.max_window_rows, untilMs: now + 1 });
+    return this.windowThread ? this.windowThread.window(model, query) : this.computeWindow(model, query);
+  }
+
+  /** The window itself, on the calling thread (the window thread runs this). */
+  async computeWindow(model: string, { hours, version, now }: WindowQuery): Promise<ModelWindow> {
+    await this.registry.getModel(model); // 404 for an unknown model
+    const since = now - hours * 3600_000;
+    const { rows, truncated } = await this.predictions.window(model, since, { version, limit: this.config.monitoring.max_window_rows, untilMs: now + 1 });
     const byVersion = new Map<number, LoggedPrediction[]>();
     for (const row of rows) {
       if (row.version === null) continue;
@@ -132,20 +154,20 @@ export class Monitoring {
       if (!list) byVersion.set(row.version, (list = []));
       list.push(row);
     }
-    if (options.version !== undefined && !byVersion.has(options.version)) {
-      await this.registry.getVersion(model, options.version);
-      byVersion.set(options.version, []);
+    if (version !== undefined && !byVersion.has(version)) {
+      await this.registry.getVersion(model, version);
+      byVersion.set(version, []);
     }
     const versions: VersionWindow[] = [];
     const d = this.config.monitoring.drift;
-    for (const [version, list] of [...byVersion.entries()].sort((a, b) => b[0] - a[0])) {
+    for (const [v, list] of [...byVersion.entries()].sort((a, b) => b[0] - a[0])) {
       let view: VersionView;
       try {
-        view = await this.registry.getVersion(model, version);
+        view = await this.registry.getVersion(model, v);
       } catch {
         continue; // the version was deleted since; its log stays but cannot be judged against a card
       }
-      const reference = await this.references.get(model, version);
+      const reference = await this.references.get(model, v);
       versions.push(summarizeVersion(list, view, reference, { hours, driftShare: d.share, correction: d.correction, minCurrentRows: d.min_current_rows }));
     }
     return { model, hours, since: new Date(since).toISOString(), until: new Date(now).toISOString(), sampled: truncated, versions };
@@ -276,6 +298,8 @@ export class Monitoring {
     this.cron?.stop();
     this.cron = undefined;
     await this.writer?.close();
+    await this.windowThread?.close();
+    this.windowThread = undefined;
     await Promise.all(this.webhooks.map((w) => w.idle()));
   }
 }

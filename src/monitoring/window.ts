@@ -237,7 +237,13 @@ export function summarizeVersion(rows: readonly LoggedPrediction[], view: Pick<V
 
   const input = tabularInputOf(view);
   const byVariant = new Map<string, LoggedPrediction[]>();
-  for (const r of rows) if (r.variant) byVariant.set(r.variant, [...(byVariant.get(r.variant) ?? []), r]);
+  for (const r of rows) {
+    if (!r.variant) continue;
+    // Pushed, not copied: a copy per row made a 100k-row window of an A/B test take minutes.
+    const list = byVariant.get(r.variant);
+    if (list) list.push(r);
+    else byVariant.set(r.variant, [r]);
+  }
   const summary: VersionWindow = {
     version: view.version,
     requests: rows.length,

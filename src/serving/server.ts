@@ -39,6 +39,9 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
       app.log.error({ err }, 'prediction log write failed; the rows stay queued and are retried');
     },
   }, berth.store.options);
+  // Window summaries (scheduled evaluations, /monitoring, triggers) read and summarize up to
+  // max_window_rows predictions: on a thread of their own, so predictions never wait for them.
+  berth.monitoring.computeWindowsOffThread(berth.store.options);
   const metrics = new ServingMetrics(() => manager, () => log?.stats().queued ?? 0);
   // The writer thread connects before the first request, so no prediction waits on its start.
   await log?.start();

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../threads/index.js';
 import type { Berth } from '../context/index.js';
 import { BerthError, type ErrorCode } from '../errors/index.js';
 import { experimentId } from '../evaluation/index.js';
@@ -54,9 +55,7 @@ export interface TrainModelResult {
 type WorkerResult = Omit<TrainResult, 'predict'>;
 
 function spawnTrainer(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./train-worker.js', import.meta.url), { workerData });
-  const entry = new URL('./train-worker.ts', import.meta.url).href;
-  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, { eval: true, workerData });
+  return spawnWorker(import.meta.url, 'train-worker', { workerData });
 }
 
 function trainOnWorker(records: Array<Record<string, string>>, options: Omit<TrainOptions, 'onEpoch'>, onEpoch: (m: EpochMetrics) => void, signal?: AbortSignal): Promise<WorkerResult> {
