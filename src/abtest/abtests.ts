@@ -9,7 +9,7 @@ import { parseWith } from '../validation/index.js';
 import { analyzeMetric, armStats, decide, sampleRatioMismatch, sampleSizePerArm, adjustAcrossMetrics, type ArmStats, type Decision, type MetricResult } from './analysis/index.js';
 import { routedTest, type RoutedTest } from './router.js';
 import { parseSegment } from './segment.js';
-import { AbTestSpec, CreateAbTest, type AbTestStatus, type AbTestView } from './spec.js';
+import { AbTestSpec, CreateAbTest, type AbTestStatus, type AbTestView, type GuardrailSpec } from './spec.js';
 
 const MAX_OUTCOMES = 10_000;
 /** Relative lift the sample-size estimate is sized for (binary primary metrics). */
@@ -368,14 +368,12 @@ export class AbTests {
       const spec = JSON.parse(row.spec) as AbTestSpec;
       for (const rail of spec.guardrails) {
         const since = now - (rail.window_minutes ?? 15) * 60_000;
-        const rows = await this.db.selectFrom('predictions').select(['variant', 'status', 'latency_ms']).where('abtest', '=', row.name).where('ts', '>=', since).execute();
         for (const variant of spec.variants.slice(1)) {
           if (variant.key in spec.paused_variants) continue;
-          const mine = rows.filter((r) => r.variant === variant.key);
-          if (mine.length < (rail.min_requests ?? 50)) continue;
-          const value = rail.metric === 'error_rate' ? mine.filter((r) => r.status >= 500).length / mine.length : p99(mine.map((r) => Number(r.latency_ms)));
+          const { requests, value } = await this.guardrailValue(row.name, variant.key, since, rail.metric);
+          if (requests < (rail.min_requests ?? 50)) continue;
           if (value <= rail.threshold) continue;
-          const reason = `guardrail ${rail.metric} = ${Math.round(value * 1e4) / 1e4} > ${rail.threshold} over ${rail.window_minutes ?? 15} min (${mine.length} requests)`;
+          const reason = `guardrail ${rail.metric} = ${Math.round(value * 1e4) / 1e4} > ${rail.threshold} over ${rail.window_minutes ?? 15} min (${requests} requests)`;
           const paused = await this.pauseVariant(row.name, variant.key, reason);
           if (!paused) continue;
           const event = await this.monitoring.alerts.observe(
@@ -390,6 +388,26 @@ export class AbTests {
       }
     }
     return events;
+  }
+
+  /**
+   * A variant's requests since `since` and its error rate or p99 latency (numpy's 'linear' percentile),
+   * aggregated by the database: a busy test's window holds millions of rows, too many to read here.
+   */
+  private async guardrailValue(test: string, variant: string, since: number, metric: GuardrailSpec['metric']): Promise<{ requests: number; value: number }> {
+    const window = this.db.selectFrom('predictions').where('abtest', '=', test).where('variant', '=', variant).where('ts', '>=', since);
+    const counts = await window
+      .select((eb) => [eb.fn.countAll().as('n'), eb.fn.sum(eb.case().when('status', '>=', 500).then(1).else(0).end()).as('errors')])
+      .executeTakeFirstOrThrow();
+    const requests = Number(counts.n);
+    if (requests === 0) return { requests, value: 0 };
+    if (metric === 'error_rate') return { requests, value: Number(counts.errors) / requests };
+    const position = (requests - 1) * 0.99;
+    const lo = Math.floor(position);
+    const around = await window.select('latency_ms').orderBy('latency_ms', 'asc').limit(Math.ceil(position) - lo + 1).offset(lo).execute();
+    const low = Number(around[0]!.latency_ms);
+    const high = Number(around[around.length - 1]!.latency_ms);
+    return { requests, value: low + (high - low) * (position - lo) };
   }
 
   private async pauseVariant(name: string, key: string, reason: string): Promise<boolean> {
@@ -410,11 +428,4 @@ function checkWeights(weights: readonly number[]): void {
   if (Math.abs(total - 1) > 0.01) throw new BerthError('invalid_input', `variant weights must sum to 1, got ${weights.join(' + ')} = ${Math.round(total * 1e6) / 1e6}`);
 }
 
-function p99(values: number[]): number {
-  const sorted = values.sort((a, b) => a - b);
-  const position = (sorted.length - 1) * 0.99;
-  const lo = Math.floor(position);
-  const hi = Math.ceil(position);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (position - lo);
-}
 

@@ -283,7 +283,6 @@ export function predictionRow(r: PredictionRecord, options: SerializeOptions): P
   return completeRow(handoffRow(r, options), options);
 }
 
-
 /** One multi-row insert through the query builder; a retried batch is idempotent (ids already written are skipped). */
 export async function writePredictionRows(db: Kysely<Database>, rows: readonly PredictionRow[]): Promise<void> {
   // The rows travel as one JSON parameter (json_each / jsonb_array_elements): much faster than a VALUES
