@@ -54,7 +54,15 @@ export interface AbTestResults {
  * the lifecycle draft → running ⇄ paused → stopped (a weight change starts a new phase with a new seed),
  * outcomes, results and guardrails. Every change is audited in the same transaction.
  */
+export interface ResultsOptions {
+  phase?: number | undefined;
+  correction?: 'none' | 'holm' | 'bh' | undefined;
+  now?: number;
+}
+
 export class AbTests {
+  private resultsElsewhere: ((name: string, options: ResultsOptions) => Promise<AbTestResults>) | undefined;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly registry: Registry,
@@ -264,13 +272,27 @@ export class AbTests {
   }
 
   /** The analysis of a phase (default: the current one): SRM first, then every metric, then the decision. */
-  async results(name: string, options: { phase?: number | undefined; correction?: 'none' | 'holm' | 'bh' | undefined; now?: number } = {}): Promise<AbTestResults> {
+  /**
+   * Hands results to `compute` from now on: `berth serve` computes them on its analysis thread, as they
+   * read every prediction of the phase. Without it they run on this thread.
+   */
+  offloadResults(compute: ((name: string, options: ResultsOptions) => Promise<AbTestResults>) | undefined): void {
+    this.resultsElsewhere = compute;
+  }
+
+  async results(name: string, options: ResultsOptions = {}): Promise<AbTestResults> {
+    // What this process logged so far belongs to the results.
+    await this.monitoring.log?.flush().catch(() => undefined);
+    return this.resultsElsewhere ? this.resultsElsewhere(name, options) : this.computeResults(name, options);
+  }
+
+  /** The results themselves, on the calling thread (the analysis thread runs this). */
+  async computeResults(name: string, options: ResultsOptions = {}): Promise<AbTestResults> {
     const view = await this.get(name);
     if (view.phase === 0) throw new BerthError('conflict', `A/B test '${name}' has not started: no results yet`);
     const phaseNo = options.phase ?? view.phase;
     const phase = view.phases.find((p) => p.phase === phaseNo);
     if (!phase) throw new BerthError('not_found', `A/B test '${name}' has no phase ${phaseNo} (phases: ${view.phases.map((p) => p.phase).join(', ')})`);
-    await this.monitoring.log?.flush().catch(() => undefined);
     const since = Date.parse(phase.started_at);
     const until = phase.ended_at ? Date.parse(phase.ended_at) : (options.now ?? Date.now()) + 1;
     const row = await this.row(name);

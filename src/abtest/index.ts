@@ -1,4 +1,4 @@
-export { AbTests, DEFAULT_MDE, type AbTestResults, type OutcomeResult, type VariantCount } from './abtests.js';
+export { AbTests, DEFAULT_MDE, type AbTestResults, type ResultsOptions, type OutcomeResult, type VariantCount } from './abtests.js';
 export { AbTestRouting } from './routing-cache.js';
 export { routeRequest, routedTest, shadowed, type Route, type RoutedTest } from './router.js';
 export { bucketRanges, chooseVariant, fnv32a, hashSubject, type BucketRange } from './assignment.js';

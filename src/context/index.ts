@@ -10,6 +10,8 @@ import { Monitoring } from '../monitoring/index.js';
 import { AbTests } from '../abtest/index.js';
 import { builtinSteps, InProcessQueue, PgBossQueue, Pipelines, type JobQueue } from '../pipelines/index.js';
 import { Retraining } from '../retraining/index.js';
+import { RequestThread } from '../threads/index.js';
+import type { AnalysisOps } from './analysis-worker.js';
 
 /** Everything a Berth process works with, wired from one Config. The CLI and the server both start here. */
 export interface Berth {
@@ -29,7 +31,15 @@ export interface Berth {
   close(): Promise<void>;
 }
 
-export async function openBerth(config: Config): Promise<Berth> {
+export interface OpenOptions {
+  /**
+   * Execute in-process pipeline steps (default true). A second Berth inside the same process (the analysis
+   * thread) must not: it shares the process's owner id, so its orphan recovery would fail the runs of the first.
+   */
+  pipelineWork?: boolean;
+}
+
+export async function openBerth(config: Config, options: OpenOptions = {}): Promise<Berth> {
   mkdirSync(config.home, { recursive: true });
   const store = await openStore(
     config.database.url
@@ -80,6 +90,24 @@ export async function openBerth(config: Config): Promise<Berth> {
     },
   } satisfies Berth);
   // In-process runs execute in the process that starts them; with pg-boss only workers (and serve) take steps.
-  if (queue.kind === 'inprocess') await pipelines.startWorking(config.pipelines.concurrency);
+  if (queue.kind === 'inprocess' && options.pipelineWork !== false) await pipelines.startWorking(config.pipelines.concurrency);
   return berth;
+}
+
+/**
+ * Moves the read-heavy analyses — monitoring windows (scheduled evaluations, /monitoring, retraining
+ * triggers) and A/B results — to a worker thread with its own Berth over the same store. They read and
+ * summarize up to hundreds of thousands of logged predictions, all synchronous work: measured, a
+ * 200,000-row window held the event loop for 8 s. `berth serve` does this; the CLI computes in place.
+ * Returns a function that stops the thread (analyses run in place again).
+ */
+export function startAnalysisThread(berth: Berth): () => Promise<void> {
+  const thread = new RequestThread<AnalysisOps>(import.meta.url, 'analysis-worker', { config: berth.config });
+  berth.monitoring.offloadWindows((model, query) => thread.call('window', model, query));
+  berth.abtests.offloadResults((name, options) => thread.call('abtestResults', name, options));
+  return async () => {
+    berth.monitoring.offloadWindows(undefined);
+    berth.abtests.offloadResults(undefined);
+    await thread.close();
+  };
 }

@@ -1,4 +1,4 @@
-export { Monitoring, type ModelWindow, type MonitoringSummary, type Status, type VersionMonitoring, type EvaluationObserver } from './monitoring.js';
+export { Monitoring, type ModelWindow, type WindowQuery, type MonitoringSummary, type Status, type VersionMonitoring, type EvaluationObserver } from './monitoring.js';
 export { PredictionLog, directSink, predictionRow, writePredictionRows, type PredictionRow, type PredictionSink, type SerializeOptions, type PredictionRecord, type PredictionLogOptions, type PredictionLogStats, type PredictionLogEvents } from './prediction-log.js';
 export { PredictionStore, type LoggedPrediction, type FeedbackRow } from './prediction-store.js';
 export { Feedback, MAX_FEEDBACK_ITEMS, parseFeedbackItem, parseLabel, type FeedbackResult } from './feedback.js';

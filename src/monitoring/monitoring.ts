@@ -11,7 +11,6 @@ import { PredictionLog, type PredictionLogEvents } from './prediction-log.js';
 import { PredictionStore, type LoggedPrediction } from './prediction-store.js';
 import { DriftReferences } from './reference.js';
 import { summarizeVersion, type VersionWindow } from './window.js';
-import { WindowThread } from './window-thread.js';
 
 export type Status = 'healthy' | 'warning' | 'critical';
 
@@ -81,7 +80,7 @@ export class Monitoring {
   private evaluators: Array<(now: number) => Promise<AlertEvent[]>> = [];
   /** The serving process's observer (gauges), used by every evaluation, scheduled or asked for. */
   private observer: EvaluationObserver = {};
-  private windowThread: WindowThread | undefined;
+  private windowsElsewhere: ((model: string, query: WindowQuery) => Promise<ModelWindow>) | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -127,11 +126,11 @@ export class Monitoring {
   }
 
   /**
-   * Computes windows on a worker thread with its own connection from now on (what `berth serve` does, so
-   * that scheduled evaluations never hold up predictions); without it they are computed on this thread.
+   * Hands window computations to `compute` from now on: `berth serve` computes them on its analysis thread,
+   * so scheduled evaluations never hold up predictions. Without it they run on this thread.
    */
-  computeWindowsOffThread(store: StoreOptions): void {
-    this.windowThread ??= new WindowThread(store, this.config);
+  offloadWindows(compute: ((model: string, query: WindowQuery) => Promise<ModelWindow>) | undefined): void {
+    this.windowsElsewhere = compute;
   }
 
   /** Per-version summaries of the newest predictions of a model over the last `hours`. */
@@ -139,10 +138,10 @@ export class Monitoring {
     const query: WindowQuery = { hours: this.checkHours(options.hours), version: options.version, now: options.now ?? Date.now() };
     // What this process logged so far is part of the window.
     await this.writer?.flush().catch(() => undefined);
-    return this.windowThread ? this.windowThread.window(model, query) : this.computeWindow(model, query);
+    return this.windowsElsewhere ? this.windowsElsewhere(model, query) : this.computeWindow(model, query);
   }
 
-  /** The window itself, on the calling thread (the window thread runs this). */
+  /** The window itself, on the calling thread (the analysis thread runs this). */
   async computeWindow(model: string, { hours, version, now }: WindowQuery): Promise<ModelWindow> {
     await this.registry.getModel(model); // 404 for an unknown model
     const since = now - hours * 3600_000;
@@ -298,8 +297,6 @@ export class Monitoring {
     this.cron?.stop();
     this.cron = undefined;
     await this.writer?.close();
-    await this.windowThread?.close();
-    this.windowThread = undefined;
     await Promise.all(this.webhooks.map((w) => w.idle()));
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Berth } from '../context/index.js';
+import { startAnalysisThread, type Berth } from '../context/index.js';
 import { BerthError } from '../errors/index.js';
 import { ModelManager } from '../inference/index.js';
 import { AbTestRouting } from '../abtest/index.js';
@@ -39,9 +39,9 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
       app.log.error({ err }, 'prediction log write failed; the rows stay queued and are retried');
     },
   }, berth.store.options);
-  // Window summaries (scheduled evaluations, /monitoring, triggers) read and summarize up to
-  // max_window_rows predictions: on a thread of their own, so predictions never wait for them.
-  berth.monitoring.computeWindowsOffThread(berth.store.options);
+  // Windows and A/B results read and summarize up to hundreds of thousands of predictions: on a thread
+  // of their own, so predictions never wait for them.
+  const stopAnalysis = startAnalysisThread(berth);
   const metrics = new ServingMetrics(() => manager, () => log?.stats().queued ?? 0);
   // The writer thread connects before the first request, so no prediction waits on its start.
   await log?.start();
@@ -79,6 +79,7 @@ export async function startServer(berth: Berth, opts: { host?: string; port?: nu
       await app.close();
       // In-flight requests are done: everything they logged is queued, and close() writes it.
       await berth.monitoring.close();
+      await stopAnalysis();
       await serving.stop();
     },
   };
