@@ -1,7 +1,14 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { openSqliteConnection, openStore, type StoreOptions } from '../store/index.js';
-import { completeRow, PREDICTION_COLUMNS, writePredictionRows, type PredictionRow, type SerializeOptions } from './prediction-log.js';
-import type { LogWriterReply, LogWriterRequest } from './log-writer.js';
+import { serveRequests } from '../threads/index.js';
+import { completeRow, PREDICTION_COLUMNS, writePredictionRows, type HandoffRow, type PredictionRow, type SerializeOptions } from './prediction-log.js';
+
+/** What the writer thread answers (see WorkerLogSink). */
+export type LogWriterOps = {
+  write: (rows: HandoffRow[]) => Promise<void>;
+  /** Closes the connection once the writes before it are done. */
+  close: () => Promise<void>;
+};
 
 /**
  * The prediction-log writer thread: its own database connection and the inserts, so the serving event
@@ -10,7 +17,6 @@ import type { LogWriterReply, LogWriterRequest } from './log-writer.js';
  * SQLite has: no query building, no JSON round trip); on Postgres, one multi-row insert.
  */
 const { store: storeOptions, serialize } = workerData as { store: StoreOptions; serialize: SerializeOptions };
-const port = parentPort!;
 
 type Writer = { write(rows: readonly PredictionRow[]): Promise<void> | void; close(): Promise<void> | void };
 
@@ -29,24 +35,11 @@ async function openWriter(): Promise<Writer> {
   return { write: (rows) => writePredictionRows(store.db, rows), close: () => store.close() };
 }
 
-const writer = await openWriter();
-let chain: Promise<void> = Promise.resolve();
-
-port.on('message', (msg: LogWriterRequest) => {
-  if (msg.close) {
-    chain = chain.then(async () => {
-      await writer.close();
-      port.postMessage({ closed: true } satisfies LogWriterReply);
-    });
-    return;
-  }
-  chain = chain.then(async () => {
-    try {
-      await writer.write(msg.rows.map((row) => completeRow(row, serialize)));
-      port.postMessage({ seq: msg.seq } satisfies LogWriterReply);
-    } catch (err) {
-      port.postMessage({ seq: msg.seq, error: err instanceof Error ? err.message : String(err) } satisfies LogWriterReply);
-    }
-  });
+serveRequests(async () => {
+  const writer = await openWriter();
+  const ops: LogWriterOps = {
+    write: async (rows) => writer.write(rows.map((row) => completeRow(row, serialize))),
+    close: async () => writer.close(),
+  };
+  return ops;
 });
-port.postMessage({ ready: true } satisfies LogWriterReply);

@@ -27,7 +27,7 @@ export type ThreadOps = Record<string, (...args: never[]) => Promise<unknown>>;
 
 /**
  * Calls into a worker thread that answers one request at a time (its module calls serveRequests). The
- * thread starts on first use and again after it died; it does not keep the process alive.
+ * thread starts on first use and again after it died.
  */
 export class RequestThread<Ops extends ThreadOps> {
   private seq = 0;
@@ -39,12 +39,19 @@ export class RequestThread<Ops extends ThreadOps> {
     private readonly from: string,
     private readonly name: string,
     private readonly workerData: unknown,
+    /** unref: false keeps the process alive while the thread runs (default: it does not). */
+    private readonly options: { unref?: boolean } = {},
   ) {}
+
+  /** Starts the thread now (it starts on first call otherwise), so the first call does not wait for it. */
+  async start(): Promise<void> {
+    await this.thread();
+  }
 
   private thread(): Promise<Worker> {
     this.ready ??= new Promise<Worker>((resolve, reject) => {
       const worker = spawnWorker(this.from, this.name, { workerData: this.workerData });
-      worker.unref();
+      if (this.options.unref !== false) worker.unref();
       worker.on('message', (msg: ThreadReply) => {
         if ('ready' in msg) {
           this.worker = worker;
