@@ -41,6 +41,24 @@ interface Row {
   'p50 ms': number;
   'p99 ms': number;
   errors: number;
+  /** Share of CPU time the hypervisor gave to others during the scenario: numbers are only comparable when it is ~0. */
+  'steal %': number | string;
+}
+
+/** Total and stolen CPU ticks so far (Linux /proc/stat), to report host steal per scenario. */
+function cpuTicks(): { total: number; steal: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+function stealPercent(before: ReturnType<typeof cpuTicks>): number | string {
+  const after = cpuTicks();
+  if (!before || !after || after.total === before.total) return '';
+  return Math.round(((after.steal - before.steal) / (after.total - before.total)) * 1000) / 10;
 }
 
 const TOOL = process.env['BENCH_TOOL'] ?? (spawnSync('wrk', ['--version']).error ? 'autocannon' : 'wrk');
@@ -66,9 +84,10 @@ function runWrk(url: string, body: string, connections: number): { rps: number; 
 }
 
 async function load(scenario: string, url: string, body: string, rowsPerRequest: number, connections = CONNECTIONS): Promise<Row> {
+  const ticks = cpuTicks();
   if (TOOL === 'wrk') {
     const r = runWrk(url, body, connections);
-    return { scenario, 'req/s': Math.round(r.rps), 'rows/s': Math.round(r.rps * rowsPerRequest), 'p50 ms': r.p50, 'p99 ms': r.p99, errors: r.errors };
+    return { scenario, 'req/s': Math.round(r.rps), 'rows/s': Math.round(r.rps * rowsPerRequest), 'p50 ms': r.p50, 'p99 ms': r.p99, errors: r.errors, 'steal %': stealPercent(ticks) };
   }
   const result = await autocannon({
     url,
@@ -86,6 +105,7 @@ async function load(scenario: string, url: string, body: string, rowsPerRequest:
     'p50 ms': result.latency.p50,
     'p99 ms': result.latency.p99,
     errors,
+    'steal %': stealPercent(ticks),
   };
 }
 

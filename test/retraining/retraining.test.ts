@@ -130,6 +130,12 @@ describe.each(storeTargets())('retraining policies and triggers ($engine)', (tar
     expect((await t.berth.retraining.evaluate()).filter((e) => e.model === model)).toEqual([]);
     writeFileSync(path.join(inbox, 'notes.txt'), 'not data');
     writeFileSync(path.join(inbox, 'batch-1.csv'), 'a,b\n1,2\n');
+    // The kernel stamps files from a coarse clock that can lag Date.now() by a few ms, so the file could look
+    // older than the version (CI failed once on this). Stamp it explicitly: after the version, before the
+    // trigger fires (the next "since").
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const stamp = new Date(Date.now() - 1);
+    utimesSync(path.join(inbox, 'batch-1.csv'), stamp, stamp);
     // Older than the production version: not new.
     writeFileSync(path.join(inbox, 'old.csv'), 'a,b\n1,2\n');
     utimesSync(path.join(inbox, 'old.csv'), new Date(Date.now() - 86_400_000), new Date(Date.now() - 86_400_000));
