@@ -49,17 +49,18 @@ export interface AbTestResults {
   decision: Decision;
 }
 
-/**
- * A/B tests, canaries and shadows of one model: routing as data (variants, coverage, segment, shadows),
- * the lifecycle draft → running ⇄ paused → stopped (a weight change starts a new phase with a new seed),
- * outcomes, results and guardrails. Every change is audited in the same transaction.
- */
+/** Which phase to analyze (default: the current one) and how to correct for several metrics. */
 export interface ResultsOptions {
   phase?: number | undefined;
   correction?: 'none' | 'holm' | 'bh' | undefined;
   now?: number;
 }
 
+/**
+ * A/B tests, canaries and shadows of one model: routing as data (variants, coverage, segment, shadows),
+ * the lifecycle draft → running ⇄ paused → stopped (a weight change starts a new phase with a new seed),
+ * outcomes, results and guardrails. Every change is audited in the same transaction.
+ */
 export class AbTests {
   private resultsElsewhere: ((name: string, options: ResultsOptions) => Promise<AbTestResults>) | undefined;
 
@@ -271,7 +272,6 @@ export class AbTests {
     return { accepted: accepted.length, unknown_subjects: subjects.filter((s) => !variantOf.has(s)) };
   }
 
-  /** The analysis of a phase (default: the current one): SRM first, then every metric, then the decision. */
   /**
    * Hands results to `compute` from now on: `berth serve` computes them on its analysis thread, as they
    * read every prediction of the phase. Without it they run on this thread.
@@ -286,7 +286,10 @@ export class AbTests {
     return this.resultsElsewhere ? this.resultsElsewhere(name, options) : this.computeResults(name, options);
   }
 
-  /** The results themselves, on the calling thread (the analysis thread runs this). */
+  /**
+   * The analysis of a phase (default: the current one): SRM first, then every metric, then the decision.
+   * Computed on the calling thread (the analysis thread runs this).
+   */
   async computeResults(name: string, options: ResultsOptions = {}): Promise<AbTestResults> {
     const view = await this.get(name);
     if (view.phase === 0) throw new BerthError('conflict', `A/B test '${name}' has not started: no results yet`);
@@ -449,5 +452,3 @@ function checkWeights(weights: readonly number[]): void {
   const total = weights.reduce((s, w) => s + w, 0);
   if (Math.abs(total - 1) > 0.01) throw new BerthError('invalid_input', `variant weights must sum to 1, got ${weights.join(' + ')} = ${Math.round(total * 1e6) / 1e6}`);
 }
-
-
