@@ -8,7 +8,7 @@ import { predictionId, type EncodedRows, type ImageUploads, type LoadedModel, ty
 import type { PredictionLog, PredictionRecord } from '../../monitoring/index.js';
 import { routeRequest, shadowed, type AbTestRouting, type Route, type RoutedTest } from '../../abtest/index.js';
 import { errorResponses, ModelParams } from '../schemas.js';
-import type { ServingMetrics } from '../metrics.js';
+import type { ServingMetrics, VersionMetrics } from '../metrics.js';
 
 export interface PredictRoutesOptions {
   manager: ModelManager;
@@ -219,17 +219,25 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
   });
   fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  /** Acquires the version, runs `work`, and records the outcome in metrics whatever happens. */
-  async function withModel<T>(name: string, q: Selection, ctx: LogContext, work: (model: LoadedModel) => Promise<T>): Promise<{ model: LoadedModel; result: T; seconds: number }> {
+  /**
+   * Acquires the version, runs `work`, and records the outcome in metrics whatever happens. `work` and the
+   * caller get the version's metrics, looked up once per request.
+   */
+  async function withModel<T>(
+    name: string,
+    q: Selection,
+    ctx: LogContext,
+    work: (model: LoadedModel, served: VersionMetrics) => Promise<T>,
+  ): Promise<{ model: LoadedModel; result: T; seconds: number; served: VersionMetrics }> {
     const started = performance.now();
     if (q.version !== undefined && q.alias !== undefined) throw new BerthError('invalid_input', 'give either ?version or ?alias, not both');
     const model = await manager.acquire(name, { version: q.version, alias: q.alias });
     const served = metrics.forVersion(name, model.version.version);
     try {
-      const result = await work(model);
+      const result = await work(model, served);
       const seconds = (performance.now() - started) / 1000;
       served.served(seconds);
-      return { model, result, seconds };
+      return { model, result, seconds, served };
     } catch (err) {
       served.failed(isBerthError(err) ? err.code : 'internal');
       logRefused(ctx, model, ctx.inputs(), err, (performance.now() - started) / 1000);
@@ -237,10 +245,6 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     } finally {
       model.release();
     }
-  }
-
-  function observeBatch(name: string, version: number, rows: number, batchRows: number, queuedSeconds: number): void {
-    metrics.forVersion(name, version).predicted(rows, batchRows, queuedSeconds);
   }
 
   /**
@@ -348,8 +352,8 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     const test = q.version === undefined && q.alias === undefined ? opts.routing?.testFor(request.params.name) : undefined;
     const route = test ? routeRequest(test, subject, () => attributesOf(attributes, instances[0])) : undefined;
     const ctx: LogContext = { endpoint: 'predict', subject, route, inputs: () => (instances.length === 1 ? instances[0] : { instances }) };
-    const { model, result, seconds } = await withModel(request.params.name, route ? { version: route.version } : q, ctx, (m) => m.predict(instances, { topK }, uploads));
-    observeBatch(model.name, model.version.version, instances.length, result.batchRows, result.queuedSeconds);
+    const { model, result, seconds, served } = await withModel(request.params.name, route ? { version: route.version } : q, ctx, (m) => m.predict(instances, { topK }, uploads));
+    served.predicted(instances.length, result.batchRows, result.queuedSeconds);
     // One instance sent as {"inputs": {...}} is logged from the body text (cut out on the writer's thread).
     const body = !uploads && instances.length === 1 && request.body?.inputs !== undefined ? request.berthBodyText : undefined;
     const pending = logServed(ctx, model, instances, result.predictions, seconds, body);
@@ -394,7 +398,7 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     const q = request.query;
     const ctx: LogContext = { endpoint: 'batch', subject: subjectOf(request), inputs: () => undefined };
     let batchRows: unknown[] = [];
-    const { model, result, seconds } = await withModel(request.params.name, q, ctx, async (m) => {
+    const { model, result, seconds } = await withModel(request.params.name, q, ctx, async (m, served) => {
       let rows: unknown[];
       if (typeof request.body === 'string') {
         if (!String(request.headers['content-type']).startsWith('text/csv')) throw new BerthError('unsupported_media_type', 'batch bodies are application/json or text/csv');
@@ -420,7 +424,7 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
         const merged = mergeRows(good.map((g) => g.encoded));
         const out = await m.predictEncoded(merged, { topK: q.top_k });
         good.forEach((g, k) => (predictions[g.row] = out.predictions[k]!));
-        observeBatch(m.name, m.version.version, good.length, out.batchRows, out.queuedSeconds);
+        served.predicted(good.length, out.batchRows, out.queuedSeconds);
       }
       return { predictions, errors, rows: rows.length };
     });
@@ -456,12 +460,12 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     }
     const ctx: LogContext = { endpoint: 'invocations', subject: subjectOf(request), inputs: () => undefined };
     let instances: unknown[] = [];
-    const { model, result, seconds } = await withModel(request.params.name, request.query, ctx, async (m) => {
+    const { model, result, seconds, served } = await withModel(request.params.name, request.query, ctx, async (m) => {
       instances = typeof request.body === 'string' ? csvRecords(request.body, m) : mlflowInstances(request.body, m);
       checkCount(instances.length);
       return m.predict(instances, {});
     });
-    observeBatch(model.name, model.version.version, result.predictions.length, result.batchRows, result.queuedSeconds);
+    served.predicted(result.predictions.length, result.batchRows, result.queuedSeconds);
     const pending = logServed(ctx, model, instances, result.predictions, seconds);
     if (pending) await pending;
     return { predictions: result.predictions.map(mlflowValue) };
