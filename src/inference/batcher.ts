@@ -30,18 +30,21 @@ export interface BatcherOptions {
 
 interface Queued {
   encoded: EncodedRows;
-  /** Per-instance shapes of every input, computed only when another request could join its batch. */
-  shapeKey?: string;
   enqueuedAt: number;
   resolve: (result: BatchResult) => void;
   reject: (err: Error) => void;
 }
 
-function shapeKey(item: Queued): string {
-  item.shapeKey ??= Object.entries(item.encoded.inputs)
-    .map(([name, t]) => `${name}:${t.rowDims.join('x')}`)
-    .join('|');
-  return item.shapeKey;
+/** Whether two requests' instances have the same shape for every input (so they can share a run). */
+function sameShapes(a: EncodedRows, b: EncodedRows): boolean {
+  for (const name in a.inputs) {
+    const x = a.inputs[name]!.rowDims;
+    const y = b.inputs[name]?.rowDims;
+    if (x === y) continue;
+    if (!y || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
 }
 
 /**
@@ -112,7 +115,7 @@ export class Batcher {
     let rows = 0;
     for (let i = 0; i < this.queue.length; ) {
       const item = this.queue[i]!;
-      if ((item === head || shapeKey(item) === shapeKey(head)) && rows + item.encoded.rows <= this.options.maxBatchSize) {
+      if ((item === head || sameShapes(item.encoded, head.encoded)) && rows + item.encoded.rows <= this.options.maxBatchSize) {
         taken.push(item);
         rows += item.encoded.rows;
         this.queue.splice(i, 1);

@@ -81,34 +81,41 @@ function classProbabilities(layout: OutputLayout, scores: number[]): number[] {
 /** Decodes instance `row` of a batch's outputs per the card; the first output is the primary one. */
 export function decodeRow(id: string, outputs: Record<string, TensorData>, row: number, layouts: readonly OutputLayout[], topK: number): Prediction {
   const prediction: Prediction = { id };
-  layouts.forEach((layout, index) => {
+  for (let index = 0; index < layouts.length; index++) {
+    const layout = layouts[index]!;
     const tensor = outputs[layout.name];
-    if (!tensor) return;
+    if (!tensor) continue;
     const decodes = index === 0 || layout.kind !== 'tensor';
     if (decodes && (layout.kind === 'probabilities' || layout.kind === 'logits') && prediction.label === undefined) {
       const probabilities = classProbabilities(layout, rowNumbers(tensor, row));
       const labels = layout.labels ?? probabilities.map((_, i) => String(i));
       let best = 0;
-      for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[best]!) best = i;
+      const byLabel: Record<string, number> = {};
+      for (let i = 0; i < probabilities.length; i++) {
+        if (probabilities[i]! > probabilities[best]!) best = i;
+        // A label may be any string; assigning to '__proto__' would set the prototype instead.
+        if (labels[i] === '__proto__') Object.defineProperty(byLabel, '__proto__', { value: probabilities[i], enumerable: true, writable: true, configurable: true });
+        else byLabel[labels[i]!] = probabilities[i]!;
+      }
       prediction.label = labels[best]!;
       prediction.confidence = probabilities[best]!;
-      prediction.probabilities = Object.fromEntries(labels.map((l, i) => [l, probabilities[i]!]));
+      prediction.probabilities = byLabel;
       if (topK > 0) {
         prediction.top_k = labels
           .map((label, i) => ({ label, probability: probabilities[i]! }))
           .sort((a, b) => b.probability - a.probability)
           .slice(0, topK);
       }
-      return;
+      continue;
     }
     if (decodes && layout.kind === 'value' && prediction.value === undefined) {
       const values = rowValue(tensor, row);
       prediction.value = Array.isArray(values) && values.length === 1 && !Array.isArray(values[0]) ? (values[0] as number) : (values as number | unknown[]);
-      return;
+      continue;
     }
     prediction.outputs ??= {};
     prediction.outputs[layout.name] = rowValue(tensor, row);
-  });
+  }
   return prediction;
 }
 

@@ -59,6 +59,35 @@ export function allocate(dtype: Dtype, length: number): TypedArray {
   return new TYPED_ARRAYS[dtype](length);
 }
 
+const SLAB_BYTES = 64 * 1024;
+const SMALL_BYTES = 4 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+/**
+ * `allocate` for the predict path's small arrays (one request's rows): a view cut from a shared 64 KiB
+ * slab. V8 allocates every typed array's own buffer through its runtime (about 300 ns for 30 floats); a
+ * view costs about 25 ns. A slab is never handed out twice: it is freed when its last view is.
+ * Such a view does not own its buffer, so it must be copied, not transferred, to another thread.
+ */
+export function allocateSmall(dtype: Dtype, length: number): TypedArray {
+  const Type = TYPED_ARRAYS[dtype];
+  const bytes = length * Type.BYTES_PER_ELEMENT;
+  if (bytes > SMALL_BYTES) return new Type(length);
+  if (slabUsed + bytes > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const view = new Type(slab, slabUsed, length);
+  slabUsed += (bytes + 7) & ~7; // 8-byte aligned, as BigInt64Array and Float64Array views need
+  return view;
+}
+
+/** Whether the array spans its whole buffer (so the buffer can be transferred without taking others' data). */
+export function ownsBuffer(data: TypedArray): boolean {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+}
+
 /** A tensor as Berth passes it around: element type, flat row-major data, dimensions. */
 export interface TensorData {
   type: Dtype;

@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../threads/index.js';
 import type * as ort from 'onnxruntime-node';
 import { BerthError } from '../errors/index.js';
-import type { Dtype, TensorData, TypedArray } from './dtypes.js';
+import { ownsBuffer, type Dtype, type TensorData, type TypedArray } from './dtypes.js';
 
 export interface SessionOptions {
   intraOpThreads: number;
@@ -163,8 +163,11 @@ export class WorkerExecutor implements Executor {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const message: WorkerRequest = { id, feeds };
-      worker.postMessage(message, transferables(feeds));
+      // A view on a shared buffer (allocateSmall) is copied: transferring would detach the others' data.
+      const own: Record<string, TensorData> = {};
+      for (const [name, t] of Object.entries(feeds)) own[name] = ownsBuffer(t.data) ? t : { ...t, data: t.data.slice() as TypedArray };
+      const message: WorkerRequest = { id, feeds: own };
+      worker.postMessage(message, transferables(own));
     });
   }
 

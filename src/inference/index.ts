@@ -1,4 +1,4 @@
-export { ModelManager, type LoadError, type ServingStatus, type ManagerEvents } from './model-manager.js';
+export { ModelManager, type LoadError, type ServingStatus, type ManagerEvents, type Selector } from './model-manager.js';
 export { LoadedModel, type PredictResult, type PredictOptions, type ImageUploads } from './loaded-model.js';
 export { InlineExecutor, WorkerExecutor, type Executor, type SessionOptions } from './executor.js';
 export { Batcher, type EncodedRows, type BatchResult, type BatcherOptions } from './batcher.js';

@@ -6,7 +6,7 @@ import { decodeBase64Image, encodeImage, imageInstanceShape, type ImageLimits } 
 import { encodeTabular, tabularLayout, type TabularLayout } from './codecs/tabular-codec.js';
 import { encodeTensor } from './codecs/tensor-codec.js';
 import { decodeRow, outputLayouts, type OutputLayout, type Prediction } from './decoders.js';
-import { allocate, elementCount, isDtype, type Dtype, type TensorData, type TypedArray } from './dtypes.js';
+import { allocate, allocateSmall, elementCount, isDtype, type Dtype, type TensorData, type TypedArray } from './dtypes.js';
 import type { Executor } from './executor.js';
 
 /** How one graph input is filled from a request. Dims exclude the batch dimension; -1 = any size. */
@@ -66,6 +66,7 @@ export class LoadedModel {
   private readonly inputNames: ReadonlySet<string>;
   /** One tabular input: an instance is its features, nothing else to check per key. */
   private readonly onlyTabular: boolean;
+  private readonly hasImages: boolean;
   readonly outputs: OutputLayout[];
   readonly batcher: Batcher;
   /** False when the graph's batch dimension is fixed: every instance then runs on its own. */
@@ -86,6 +87,7 @@ export class LoadedModel {
     this.inputs = card.inputs.map((i) => planInput(i, version.signature));
     this.inputNames = new Set(this.inputs.map((i) => i.name));
     this.onlyTabular = this.inputs.length === 1 && this.inputs[0]!.kind === 'tabular';
+    this.hasImages = this.inputs.some((i) => i.kind === 'image');
     this.outputs = outputLayouts(card.outputs);
     this.dynamicBatch = version.signature.inputs.every((g) => g.shape.length > 0 && !isFixedDim(g.shape[0]!));
     this.batcher = new Batcher((feeds) => this.executor.run(feeds), {
@@ -129,37 +131,62 @@ export class LoadedModel {
 
   /** Encodes instances (objects naming each input) into back-to-back rows, refusing bad values by name. */
   async encode(instances: readonly unknown[], where: (i: number) => string, uploads?: ImageUploads): Promise<EncodedRows> {
+    return this.encodeRows(instances, where, this.hasImages ? await this.encodeImages(instances, where, uploads) : undefined);
+  }
+
+  /** Refuses an instance that is not an object naming the model's inputs. */
+  private checkInstance(instance: unknown, at: string): asserts instance is Record<string, unknown> {
+    if (!isPlainObject(instance)) throw new BerthError('invalid_input', `${at}expected an object naming the model's inputs, got ${describeValue(instance)}`);
+    if (this.onlyTabular) return;
+    for (const key of Object.keys(instance)) {
+      if (!this.inputNames.has(key) && !this.inputs.some((p) => p.kind === 'tabular' && (p.layout.names.has(key) || p.layout.spec.allow_extra))) {
+        throw new BerthError('invalid_input', `${at}unknown input '${key}'; the model's inputs are ${[...this.inputNames].join(', ')}`);
+      }
+    }
+  }
+
+  /** Decodes and preprocesses every image input of every instance (sharp works asynchronously), by input name. */
+  private async encodeImages(instances: readonly unknown[], where: (i: number) => string, uploads?: ImageUploads): Promise<Map<string, TypedArray[]>> {
+    const images = new Map<string, TypedArray[]>();
+    for (const plan of this.inputs) {
+      if (plan.kind !== 'image') continue;
+      const rows: TypedArray[] = [];
+      for (let i = 0; i < instances.length; i++) {
+        const instance = instances[i];
+        const at = where(i);
+        this.checkInstance(instance, at);
+        const upload = uploads?.[plan.name];
+        const value = instance[plan.name];
+        if (upload === undefined && value === undefined) throw new BerthError('invalid_input', `${at}input '${plan.name}' is missing: send the image as base64 in JSON or as a multipart file part named '${plan.name}'`);
+        const bytes = upload ?? decodeBase64Image(value, `${at}input '${plan.name}'`, this.imageLimits);
+        rows.push(await encodeImage(plan.spec, bytes, this.imageLimits, `${at}input '${plan.name}'`));
+      }
+      images.set(plan.name, rows);
+    }
+    return images;
+  }
+
+  /** The synchronous part of `encode`: every input but images, which come already encoded. */
+  private encodeRows(instances: readonly unknown[], where: (i: number) => string, images?: ReadonlyMap<string, TypedArray[]>): EncodedRows {
     const n = instances.length;
-    const { inputNames, onlyTabular } = this;
     const encoded: EncodedRows = { rows: n, inputs: {} };
     for (const plan of this.inputs) {
       const fixedSize = plan.rowDims.every((d) => d >= 0) ? elementCount(plan.rowDims) : undefined;
-      let data: TypedArray | undefined = fixedSize !== undefined ? allocate(plan.type, n * fixedSize) : undefined;
+      let data: TypedArray | undefined = fixedSize !== undefined ? allocateSmall(plan.type, n * fixedSize) : undefined;
       let rowDims = plan.rowDims;
       for (let i = 0; i < n; i++) {
         const instance = instances[i];
         const at = where(i);
-        if (!isPlainObject(instance)) throw new BerthError('invalid_input', `${at}expected an object naming the model's inputs, got ${describeValue(instance)}`);
-        if (!onlyTabular) {
-          for (const key of Object.keys(instance)) {
-            if (!inputNames.has(key) && !this.inputs.some((p) => p.kind === 'tabular' && (p.layout.names.has(key) || p.layout.spec.allow_extra))) {
-              throw new BerthError('invalid_input', `${at}unknown input '${key}'; the model's inputs are ${[...inputNames].join(', ')}`);
-            }
-          }
-        }
+        this.checkInstance(instance, at);
         if (plan.kind === 'tabular') {
           const nested = instance[plan.name];
           const features = isPlainObject(nested) && !plan.layout.names.has(plan.name) ? nested : instance;
-          encodeTabular(plan.layout, features, data as Float32Array, i * plan.rowDims[0]!, at, features === instance ? inputNames : undefined);
+          encodeTabular(plan.layout, features, data as Float32Array, i * plan.rowDims[0]!, at, features === instance ? this.inputNames : undefined);
           continue;
         }
         let row: { data: TypedArray; dims: number[] };
         if (plan.kind === 'image') {
-          const upload = uploads?.[plan.name];
-          const value = instance[plan.name];
-          if (upload === undefined && value === undefined) throw new BerthError('invalid_input', `${at}input '${plan.name}' is missing: send the image as base64 in JSON or as a multipart file part named '${plan.name}'`);
-          const bytes = upload ?? decodeBase64Image(value, `${at}input '${plan.name}'`, this.imageLimits);
-          row = { data: await encodeImage(plan.spec, bytes, this.imageLimits, `${at}input '${plan.name}'`), dims: plan.rowDims };
+          row = { data: images!.get(plan.name)![i]!, dims: plan.rowDims };
         } else {
           const value = instance[plan.name];
           if (value === undefined) throw new BerthError('invalid_input', `${at}input '${plan.name}' is missing`);
@@ -168,7 +195,7 @@ export class LoadedModel {
         if (!data) {
           // Variable per-instance dims: the first instance fixes them for this request.
           rowDims = row.dims;
-          data = allocate(plan.type, n * elementCount(rowDims));
+          data = allocateSmall(plan.type, n * elementCount(rowDims));
         } else if (fixedSize === undefined && row.dims.join('x') !== rowDims.join('x')) {
           throw new BerthError('invalid_input', `${at}input '${plan.name}': every instance in one request must have the same shape (${JSON.stringify(rowDims)}), got ${JSON.stringify(row.dims)}`);
         }
@@ -180,13 +207,17 @@ export class LoadedModel {
   }
 
   /** Runs encoded rows through the batcher, in chunks the batcher accepts, and decodes each instance. */
-  async predictEncoded(encoded: EncodedRows, options: PredictOptions = {}): Promise<PredictResult> {
+  predictEncoded(encoded: EncodedRows, options: PredictOptions = {}): Promise<PredictResult> {
     const topK = options.topK ?? 0;
-    const predictions: Prediction[] = [];
-    let batchRows = 0;
-    let queuedSeconds = 0;
     const chunk = this.dynamicBatch ? this.batching.maxBatchSize : 1;
-    const parts = splitRows(encoded, chunk);
+    // Nearly every request fits one run: no splitting, one promise.
+    if (encoded.rows <= chunk) {
+      return this.batcher.submit(encoded).then((result) => ({ predictions: this.decode(result, encoded.rows, topK), batchRows: result.batchRows, queuedSeconds: result.queuedSeconds }));
+    }
+    return this.predictChunks(splitRows(encoded, chunk), chunk, topK);
+  }
+
+  private async predictChunks(parts: EncodedRows[], chunk: number, topK: number): Promise<PredictResult> {
     // A large request goes in windows, so it never fills the queue by itself (and other requests keep
     // getting runs in between).
     const window = Math.max(1, Math.floor(this.batching.maxQueueRows / (2 * chunk)));
@@ -194,17 +225,35 @@ export class LoadedModel {
     for (let start = 0; start < parts.length; start += window) {
       results.push(...(await Promise.all(parts.slice(start, start + window).map((part) => this.batcher.submit(part)))));
     }
+    const predictions: Prediction[] = [];
+    let batchRows = 0;
+    let queuedSeconds = 0;
     results.forEach((result, p) => {
       batchRows = Math.max(batchRows, result.batchRows);
       queuedSeconds = Math.max(queuedSeconds, result.queuedSeconds);
-      for (let r = 0; r < parts[p]!.rows; r++) predictions.push(decodeRow(predictionId(), result.outputs, result.offset + r, this.outputs, topK));
+      predictions.push(...this.decode(result, parts[p]!.rows, topK));
     });
     return { predictions, batchRows, queuedSeconds };
   }
 
-  async predict(instances: readonly unknown[], options: PredictOptions = {}, uploads?: ImageUploads): Promise<PredictResult> {
+  /** Decodes the `rows` instances a request had in a batch's outputs, each with a new prediction id. */
+  private decode(result: BatchResult, rows: number, topK: number): Prediction[] {
+    const predictions = new Array<Prediction>(rows);
+    for (let r = 0; r < rows; r++) predictions[r] = decodeRow(predictionId(), result.outputs, result.offset + r, this.outputs, topK);
+    return predictions;
+  }
+
+  /** Encodes and predicts; models without image inputs encode synchronously (no await on the predict path). */
+  predict(instances: readonly unknown[], options: PredictOptions = {}, uploads?: ImageUploads): Promise<PredictResult> {
     const where = instances.length === 1 ? () => '' : (i: number) => `instances[${i}]: `;
-    return this.predictEncoded(await this.encode(instances, where, uploads), options);
+    if (this.hasImages) return this.encode(instances, where, uploads).then((encoded) => this.predictEncoded(encoded, options));
+    let encoded: EncodedRows;
+    try {
+      encoded = this.encodeRows(instances, where);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.predictEncoded(encoded, options);
   }
 
   /** Raw tensors in, raw tensors out (Open Inference Protocol); batched along the first dimension when it is dynamic. */

@@ -7,8 +7,13 @@ import { randomFillSync } from 'node:crypto';
  * because Node 20 has no v7 and the uuid package that does is a major version away from the one installed.
  */
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const NIBBLE = Array.from({ length: 16 }, (_, i) => i.toString(16));
 const POOL = Buffer.allocUnsafe(16 * 256);
 let at = POOL.length;
+
+/** The id's first 14 characters (the millisecond timestamp and version nibble) change once a millisecond. */
+let prefixMs = -1;
+let prefix = '';
 
 export function predictionId(now = Date.now()): string {
   if (at + 10 > POOL.length) {
@@ -18,10 +23,13 @@ export function predictionId(now = Date.now()): string {
   const r = POOL;
   const i = at;
   at += 10;
-  const ms = now.toString(16).padStart(12, '0');
+  if (now !== prefixMs) {
+    const ms = now.toString(16).padStart(12, '0');
+    prefix = `${ms.slice(0, 8)}-${ms.slice(8, 12)}-7`;
+    prefixMs = now;
+  }
   return (
-    `${ms.slice(0, 8)}-${ms.slice(8, 12)}-` +
-    `7${HEX[r[i]! & 0x0f]!.slice(1)}${HEX[r[i + 1]!]}-` +
+    `${prefix}${NIBBLE[r[i]! & 0x0f]}${HEX[r[i + 1]!]}-` +
     `${HEX[(r[i + 2]! & 0x3f) | 0x80]}${HEX[r[i + 3]!]}-` +
     `${HEX[r[i + 4]!]}${HEX[r[i + 5]!]}${HEX[r[i + 6]!]}${HEX[r[i + 7]!]}${HEX[r[i + 8]!]}${HEX[r[i + 9]!]}`
   );

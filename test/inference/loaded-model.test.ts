@@ -66,6 +66,17 @@ describe.each(['inline', 'worker'] as const)('LoadedModel with the %s executor',
     expect(new Set(predictions.map((p) => p.id)).size).toBe(predictions.length);
   });
 
+  it('answers requests that each run alone like a direct run (their rows are views on a shared slab)', async () => {
+    const names = Object.keys(EXPECTED.rows[0]!.features);
+    for (const row of EXPECTED.rows.slice(0, 20)) {
+      const { predictions, batchRows } = await cancer.predict([row.features]);
+      expect(batchRows).toBe(1);
+      const input = new Float32Array(names.map((n) => row.features[n]!));
+      const out = (await direct.run({ features: new ort.Tensor('float32', input, [1, 30]) }))['probabilities']!.data as Float32Array;
+      expect(predictions[0]!.probabilities).toEqual({ malignant: out[0], benign: out[1] });
+    }
+  });
+
   it('batches concurrent requests into one run with the same answers as alone', async () => {
     const instances = EXPECTED.rows.map((r) => r.features);
     const alone = await Promise.all(instances.map(async (f) => (await cancer.predict([f])).predictions[0]!.probabilities));

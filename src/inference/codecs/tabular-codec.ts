@@ -42,14 +42,22 @@ export function encodeTabular(
   ignore?: ReadonlySet<string>,
 ): void {
   const { spec } = layout;
-  if (!spec.allow_extra) {
-    for (const key of Object.keys(instance)) {
-      if (!layout.names.has(key) && !ignore?.has(key)) {
-        throw new BerthError('invalid_input', `${where}feature '${key}' is not one of the model's features (the card does not allow extra fields)`, { feature: key });
-      }
-    }
+  // Every feature present and no more keys than features means no unknown key, so the full scan runs
+  // only when there are more keys, or once a feature is refused: an unknown key is reported first (it is
+  // likely a misspelt feature).
+  if (!spec.allow_extra && Object.keys(instance).length > spec.features.length) refuseUnknown(layout, instance, where, ignore);
+  try {
+    writeFeatures(layout, instance, out, offset, where);
+  } catch (err) {
+    if (!spec.allow_extra) refuseUnknown(layout, instance, where, ignore);
+    throw err;
   }
-  spec.features.forEach((feature, i) => {
+}
+
+function writeFeatures(layout: TabularLayout, instance: Record<string, unknown>, out: Float32Array | Float64Array, offset: number, where: string): void {
+  const features = layout.spec.features;
+  for (let i = 0; i < features.length; i++) {
+    const feature = features[i]!;
     const value = instance[feature.name];
     const place = layout.columns[i]!;
     if (value === undefined || value === null) {
@@ -64,7 +72,7 @@ export function encodeTabular(
         throw new BerthError('invalid_input', `${where}feature '${feature.name}': ${value} is outside the valid range [${feature.min ?? '-inf'}, ${feature.max ?? 'inf'}]`, { feature: feature.name });
       }
       out[offset + place.column] = value;
-      return;
+      continue;
     }
     const index = typeof value === 'string' ? place.categories!.get(value) : undefined;
     if (index === undefined) {
@@ -76,5 +84,14 @@ export function encodeTabular(
     } else {
       out[offset + place.column] = index;
     }
-  });
+  }
+}
+
+/** Throws for the first key that is neither a feature nor in `ignore`. */
+function refuseUnknown(layout: TabularLayout, instance: Record<string, unknown>, where: string, ignore?: ReadonlySet<string>): void {
+  for (const key of Object.keys(instance)) {
+    if (!layout.names.has(key) && !ignore?.has(key)) {
+      throw new BerthError('invalid_input', `${where}feature '${key}' is not one of the model's features (the card does not allow extra fields)`, { feature: key });
+    }
+  }
 }

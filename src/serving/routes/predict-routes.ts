@@ -231,7 +231,8 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
   ): Promise<{ model: LoadedModel; result: T; seconds: number; served: VersionMetrics }> {
     const started = performance.now();
     if (q.version !== undefined && q.alias !== undefined) throw new BerthError('invalid_input', 'give either ?version or ?alias, not both');
-    const model = await manager.acquire(name, { version: q.version, alias: q.alias });
+    const selector = { version: q.version, alias: q.alias };
+    const model = manager.acquireReady(name, selector) ?? (await manager.acquire(name, selector));
     const served = metrics.forVersion(name, model.version.version);
     try {
       const result = await work(model, served);
