@@ -61,10 +61,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     } else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       berth = new BerthError('invalid_input', error.message);
     } else {
-      request.log.error({ err: error }, 'unhandled error');
+      request.log.error({ reqId: request.id, err: error }, 'unhandled error');
       berth = new BerthError('internal', 'internal error; the server log has the details');
     }
-    if (berth.status >= 500 && berth.code !== 'unavailable') request.log.error({ err: error }, berth.message);
+    if (berth.status >= 500 && berth.code !== 'unavailable') request.log.error({ reqId: request.id, err: error }, berth.message);
     const retryAfter = berth.details?.['retry_after_s'];
     if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     void reply.status(berth.status).type('application/json').send(berth.toJSON());

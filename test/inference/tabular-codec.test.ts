@@ -40,7 +40,7 @@ const spec = fc
     features: fc.uniqueArray(
       fc.oneof(
         fc.record({ name: featureName, type: fc.constant('number' as const), min: fc.option(fc.constant(0), { nil: undefined }), max: fc.option(fc.constant(10), { nil: undefined }) }),
-        fc.record({ name: featureName, type: fc.constant('category' as const), values: fc.constant(['x', 'y', 'z']), encoding: fc.constantFrom('onehot' as const, 'index' as const) }),
+        fc.record({ name: featureName, type: fc.constant('category' as const), values: fc.constant(['x', 'y', 'z']).map((v) => [...v]), encoding: fc.constantFrom('onehot' as const, 'index' as const) }),
       ),
       { minLength: 1, maxLength: 5, selector: (f) => f.name },
     ),

@@ -379,6 +379,13 @@ describe(`prediction API on ${target.engine}`, () => {
       await expectError(send('POST', '/v1/models/cancer/predict', { body: '', type: 'application/json' }), 400, 'invalid_input', 'request body is not valid JSON');
     });
 
+    it('refuses prototype-poisoning keys, also when spelt with \\u escapes', async () => {
+      const features = JSON.stringify(good());
+      for (const body of [`{"inputs": ${features}, "__proto__": {"x": 1}}`, `{"inputs": ${features}, "\\u005f_proto__": {"x": 1}}`, `{"inputs": ${features}, "constructor": {"prototype": {"x": 1}}}`]) {
+        await expectError(send('POST', '/v1/models/cancer/predict', { body, type: 'application/json' }), 400, 'invalid_input', 'request body is not valid JSON');
+      }
+    });
+
     it('answers 404 for an unknown model or alias and 400 for a bad version parameter', async () => {
       await expectError(post('/v1/models/nope/predict', { inputs: good() }), 404, 'not_found', "model 'nope' does not exist");
       await expectError(predict({ inputs: good() }, '?alias=canary'), 404, 'not_found', "model 'cancer' has no alias 'canary'");

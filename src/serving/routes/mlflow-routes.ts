@@ -36,7 +36,7 @@ function mlflowErrors(fastify: FastifyInstance): void {
     } else if (error.statusCode !== undefined && error.statusCode < 500) {
       [code, status, message] = ['BAD_REQUEST', 400, error.message];
     }
-    if (status >= 500) request.log.error({ err: error }, 'tracking request failed');
+    if (status >= 500) request.log.error({ reqId: request.id, err: error }, 'tracking request failed');
     void reply.status(status).send({ error_code: code, message });
   });
   fastify.setNotFoundHandler((request, reply) => void reply.status(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));

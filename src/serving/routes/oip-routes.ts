@@ -99,7 +99,7 @@ export async function oipRoutes(fastify: FastifyInstance, opts: OipRoutesOptions
 
   fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const status = isBerthError(error) ? error.status : error.validation ? 400 : (error.statusCode ?? 500);
-    if (status >= 500 && !(isBerthError(error) && error.code === 'unavailable')) request.log.error({ err: error }, 'OIP request failed');
+    if (status >= 500 && !(isBerthError(error) && error.code === 'unavailable')) request.log.error({ reqId: request.id, err: error }, 'OIP request failed');
     const retryAfter = isBerthError(error) ? error.details?.['retry_after_s'] : undefined;
     if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     const message = error.validation ? `invalid request: ${error.message}` : status >= 500 && !isBerthError(error) ? 'internal error' : error.message;
