@@ -209,7 +209,7 @@ export const DEFAULTS: Config = {
     enabled: true,
     log_inputs: true,
     max_logged_input_bytes: 64 * 1024,
-    flush_interval_ms: 200,
+    flush_interval_ms: 20,
     flush_max_rows: 5000,
     max_queue_rows: 100_000,
     overload: 'drop',
