@@ -1,8 +1,10 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqliteFile, type Config } from '../../src/config/index.js';
-import { appliedMigrations, nowIso, openStore, type Store, type StoreOptions } from '../../src/store/index.js';
+import { appliedMigrations, nowIso, openSqliteConnection, openStore, type Store, type StoreOptions } from '../../src/store/index.js';
 import { storeTargets, type StoreTarget } from '../helpers/targets.js';
 
 const ALL_MIGRATIONS = ['0001-registry', '0002-tracking', '0003-datasets', '0004-monitoring', '0005-abtests', '0006-pipelines'];
@@ -118,8 +120,24 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
     expect(await store.db.selectFrom('aliases').selectAll().execute()).toEqual([]);
   });
 
+  if (target.engine === 'sqlite') it('an existing SQLite file keeps its page size and its data', async () => {
+    const { config } = make();
+    mkdirSync(path.dirname(sqliteFile(config)), { recursive: true });
+    const old = new SQLite(sqliteFile(config));
+    old.pragma('page_size = 4096');
+    old.exec(`create table legacy (x integer); insert into legacy values (42);`);
+    old.close();
+    const conn = openSqliteConnection({ file: sqliteFile(config), busyTimeoutMs: 1000 });
+    try {
+      expect(conn.pragma('page_size', { simple: true })).toBe(4096);
+      expect(conn.prepare('select x from legacy').pluck().get()).toBe(42);
+    } finally {
+      conn.close();
+    }
+  });
+
   // Engine-specific checks are only registered for their engine (not reported as skipped elsewhere).
-  if (target.engine === 'sqlite') it('SQLite runs in WAL mode with foreign keys on and the configured busy timeout', async () => {
+  if (target.engine === 'sqlite') it('SQLite runs in WAL mode with 16 KiB pages, foreign keys on and the configured busy timeout', async () => {
     const { config } = make();
     const store = await open(config);
     const journal = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(store.db);
@@ -132,6 +150,7 @@ describe.each(storeTargets())('store migrations on $engine', (target: StoreTarge
     const raw = new SQLite(sqliteFile(config), { readonly: true, fileMustExist: true });
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(raw.pragma('page_size', { simple: true })).toBe(16384);
       const tables = (raw.prepare(`select name from sqlite_master where type = 'table'`).all() as Array<{ name: string }>).map((r) => r.name);
       for (const table of [...REGISTRY_TABLES, ...TRACKING_TABLES, ...MONITORING_TABLES, ...PIPELINE_TABLES]) expect(tables).toContain(table);
     } finally {

@@ -21,6 +21,10 @@ export function openSqliteConnection(options: SqliteOptions): SQLite.Database {
   const sqlite = new SQLite(options.file);
   // The timeout first: switching a new file to WAL needs a lock another process may be holding.
   sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+  // 16 KiB pages instead of 4: the prediction log's rows (~1.2 KB with their inputs) insert in 6.2 instead
+  // of 8.2 µs (median of 6 alternating runs of 200k rows), since a commit writes a quarter as many WAL
+  // frames. Only a new, empty file takes it; an existing database keeps its page size.
+  sqlite.pragma('page_size = 16384');
   switchToWal(sqlite, options.busyTimeoutMs);
   sqlite.pragma('foreign_keys = ON');
   // WAL makes NORMAL durable across application crashes; only an OS crash can lose the last commits.
