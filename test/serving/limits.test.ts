@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { storeTargets } from '../helpers/targets.js';
+import { fixtureModel, storeTargets } from '../helpers/targets.js';
+import sharp from 'sharp';
 
 const target = storeTargets()[0]!;
 const dirs: string[] = [];
@@ -57,5 +58,49 @@ describe('CORS, rate limits and body limits', () => {
     const res = await fetch(`${t.url}/v1/models/x/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: { pad: 'x'.repeat(10_000) } }) });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+  });
+
+  it('refuses images over inference.max_image_bytes with 413, as base64 or as a multipart part; multipart mistakes with 400', async () => {
+    const t = await serverWith('log:\n  level: silent\ninference:\n  max_image_bytes: 2048\n');
+    await t.client.registerVersion({ model: 'cnn', file: fixtureModel('tiny_cnn.onnx'), card: readFileSync(fixtureModel('tiny_cnn.card.json'), 'utf8') });
+    const pixels = Buffer.alloc(48 * 48 * 3);
+    let seed = 7;
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 24; // noise: PNG cannot shrink it
+    const big = await sharp(pixels, { raw: { width: 48, height: 48, channels: 3 } }).png().toBuffer();
+    expect(big.length).toBeGreaterThan(2048);
+    const small = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
+    const url = `${t.url}/v1/models/cnn/predict`;
+    const errorOf = async (res: Response) => ({ status: res.status, error: ((await res.json()) as { error: { code: string; message: string } }).error });
+    const multipart = (fill: (form: FormData) => void) => {
+      const form = new FormData();
+      fill(form);
+      return fetch(url, { method: 'POST', body: form });
+    };
+
+    const base64 = await errorOf(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: { image: big.toString('base64') } }) }));
+    expect(base64.status).toBe(413);
+    expect(base64.error.code).toBe('payload_too_large');
+    expect(base64.error.message).toContain('over the limit of 2048 bytes');
+
+    const part = await errorOf(await multipart((f) => f.set('image', new Blob([big], { type: 'image/png' }), 'big.png')));
+    expect(part.status).toBe(413);
+    expect(part.error.code).toBe('payload_too_large');
+
+    const stray = await errorOf(await multipart((f) => f.set('colour', 'red')));
+    expect(stray.status).toBe(400);
+    expect(stray.error.message).toContain("unexpected field 'colour'");
+
+    const badInputs = await errorOf(
+      await multipart((f) => {
+        f.set('image', new Blob([small], { type: 'image/png' }), 'red.png');
+        f.set('inputs', '{not json');
+      }),
+    );
+    expect(badInputs.status).toBe(400);
+    expect(badInputs.error.message).toContain("field 'inputs' must be a JSON object");
+
+    const ok = await multipart((f) => f.set('image', new Blob([small], { type: 'image/png' }), 'red.png'));
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { predictions: Array<{ label: string }> }).predictions[0]!.label).toBe('red');
   });
 });
