@@ -60,7 +60,7 @@ describe('CORS, rate limits and body limits', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
   });
 
-  it('refuses images over inference.max_image_bytes with 413, as base64 or as a multipart part; multipart mistakes with 400', async () => {
+  it('refuses images over inference.max_image_bytes with 413, as base64 or as a multipart part; multipart mistakes with 400 or 413', async () => {
     const t = await serverWith('log:\n  level: silent\ninference:\n  max_image_bytes: 2048\n');
     await t.client.registerVersion({ model: 'cnn', file: fixtureModel('tiny_cnn.onnx'), card: readFileSync(fixtureModel('tiny_cnn.card.json'), 'utf8') });
     const pixels = Buffer.alloc(48 * 48 * 3);
@@ -98,6 +98,34 @@ describe('CORS, rate limits and body limits', () => {
     );
     expect(badInputs.status).toBe(400);
     expect(badInputs.error.message).toContain("field 'inputs' must be a JSON object");
+
+    const poisoned = await errorOf(
+      await multipart((f) => {
+        f.set('image', new Blob([small], { type: 'image/png' }), 'red.png');
+        f.set('inputs', '{"a": {"__proto__": {"polluted": 1}}}');
+      }),
+    );
+    expect(poisoned.status).toBe(400);
+    expect(poisoned.error.message).toContain("field 'inputs' must be a JSON object");
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+
+    const protoFile = await errorOf(await multipart((f) => f.set('constructor', new Blob([small], { type: 'image/png' }), 'red.png')));
+    expect(protoFile.status).toBe(400);
+    expect(protoFile.error.message).toContain("file part name 'constructor' is not allowed");
+
+    const tooMany = await errorOf(
+      await multipart((f) => {
+        for (let i = 0; i < 17; i++) f.append(`image${i}`, new Blob([small], { type: 'image/png' }), 'red.png');
+      }),
+    );
+    expect(tooMany.status).toBe(413);
+    expect(tooMany.error.message).toContain('more than 16 files');
+
+    // A body cut off before its closing boundary.
+    const cut = `--XX\r\nContent-Disposition: form-data; name="image"; filename="red.png"\r\nContent-Type: image/png\r\n\r\n${small.toString('latin1').slice(0, 40)}`;
+    const truncated = await errorOf(await fetch(url, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=XX' }, body: Buffer.from(cut, 'latin1') }));
+    expect(truncated.status).toBe(400);
+    expect(truncated.error.message).toContain('multipart body could not be read');
 
     const ok = await multipart((f) => f.set('image', new Blob([small], { type: 'image/png' }), 'red.png'));
     expect(ok.status).toBe(200);

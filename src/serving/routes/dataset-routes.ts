@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { DatasetRegistry } from '../../datasets/index.js';
@@ -15,6 +16,8 @@ const VersionParams = Type.Object({ name: Type.String(), version: Type.Integer({
 
 /** Dataset versions (upload, profile, lineage) and the lineage of model versions. */
 export async function datasetRoutes(fastify: FastifyInstance, opts: { datasets: DatasetRegistry; tmpDir: string; maxBytes: number }): Promise<void> {
+  // Multipart only where it is read (see app.ts): the plugin adds an onResponse hook to every route it covers.
+  await fastify.register(multipart, { limits: { fileSize: opts.maxBytes } });
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { datasets } = opts;
 

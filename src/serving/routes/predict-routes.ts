@@ -9,6 +9,7 @@ import type { PredictionLog, PredictionRecord } from '../../monitoring/index.js'
 import { routeRequest, shadowed, type AbTestRouting, type Route, type RoutedTest } from '../../abtest/index.js';
 import { errorResponses, ModelParams } from '../schemas.js';
 import type { ServingMetrics, VersionMetrics } from '../metrics.js';
+import { readImageParts } from './image-parts.js';
 
 export interface PredictRoutesOptions {
   manager: ModelManager;
@@ -158,6 +159,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The JSON body as text, kept only while the prediction log is on (it logs one instance from it). */
     berthBodyText: string | undefined;
+    /** A multipart body, left unread for the handler (predict's image uploads). */
+    berthMultipart: boolean;
   }
 }
 
@@ -218,6 +221,12 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     parseJson(request, body as string, done);
   });
   fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Multipart bodies (images) are left unread here; the predict handler streams their parts (readImageParts).
+  fastify.decorateRequest('berthMultipart', false);
+  fastify.addContentTypeParser('multipart/form-data', (request, _payload, done) => {
+    request.berthMultipart = true;
+    done(null);
+  });
 
   /**
    * Acquires the version, runs `work`, and records the outcome in metrics whatever happens. `work` and the
@@ -272,35 +281,11 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     if (n > opts.maxInstances) throw new BerthError('payload_too_large', `${n} instances in one request; the limit is ${opts.maxInstances} (inference.max_instances)`);
   }
 
-  async function readMultipart(request: FastifyRequest): Promise<{ instance: Record<string, unknown>; uploads: ImageUploads }> {
-    const uploads: ImageUploads = {};
-    let instance: Record<string, unknown> = {};
-    for await (const part of request.parts({ limits: { fileSize: opts.maxImageBytes, files: 16, fields: 4 } })) {
-      if (part.type === 'file') {
-        const bytes = await part.toBuffer();
-        if (part.file.truncated) throw new BerthError('payload_too_large', `file '${part.fieldname}' is larger than ${opts.maxImageBytes} bytes (inference.max_image_bytes)`);
-        uploads[part.fieldname] = bytes;
-      } else if (part.fieldname === 'inputs') {
-        try {
-          const parsed = JSON.parse(String(part.value)) as unknown;
-          if (!isPlainObject(parsed)) throw new Error('not an object');
-          instance = parsed;
-        } catch {
-          throw new BerthError('invalid_input', `field 'inputs' must be a JSON object naming the other inputs, got ${describeValue(String(part.value))}`);
-        }
-      } else {
-        throw new BerthError('invalid_input', `unexpected field '${part.fieldname}': send image files named after the model's inputs, and other inputs as JSON in a field 'inputs'`);
-      }
-    }
-    for (const name of Object.keys(uploads)) instance[name] ??= null;
-    return { instance, uploads };
-  }
-
   app.post('/models/:name/predict', {
     config: { scope: 'predict' },
     // A multipart body is read part by part in the handler; the JSON schema below is for JSON bodies.
     preValidation: (request, _reply, done) => {
-      if (request.isMultipart()) request.body = {};
+      if (request.berthMultipart) request.body = {};
       done();
     },
     schema: {
@@ -332,8 +317,8 @@ export async function predictRoutes(fastify: FastifyInstance, opts: PredictRoute
     let bodySubject: string | undefined;
     let attributes: Record<string, unknown> | undefined;
     if (typeof request.body === 'string') throw new BerthError('unsupported_media_type', 'predict takes application/json (or multipart/form-data for images); use /predict/batch for text/csv');
-    if (request.isMultipart()) {
-      const parsed = await readMultipart(request);
+    if (request.berthMultipart) {
+      const parsed = await readImageParts(request, opts.maxImageBytes);
       instances = [parsed.instance];
       uploads = parsed.uploads;
     } else {

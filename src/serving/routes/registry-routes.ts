@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { BerthError } from '../../errors/index.js';
@@ -99,6 +100,8 @@ async function readUpload(request: FastifyRequest, opts: RegistryRoutesOptions):
 const KNOWN_FIELDS = new Set(['card', 'description', 'source_run', 'source_dataset', 'tags']);
 
 export async function registryRoutes(fastify: FastifyInstance, opts: RegistryRoutesOptions): Promise<void> {
+  // Multipart only where it is read (see app.ts): the plugin adds an onResponse hook to every route it covers.
+  await fastify.register(multipart, { limits: { fileSize: opts.maxModelBytes } });
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { registry } = opts;
 
