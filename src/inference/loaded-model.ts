@@ -1,4 +1,5 @@
 import { BerthError, describeValue } from '../errors/index.js';
+import { isPlainObject } from '../validation/index.js';
 import { predictionId } from './prediction-id.js';
 import { isFixedDim, type CardInput, type GraphSignature, type ModelCard, type VersionView } from '../registry/index.js';
 import { Batcher, type BatchResult, type EncodedRows } from './batcher.js';
@@ -50,10 +51,6 @@ function planInput(input: CardInput, signature: GraphSignature): InputPlan {
       return { kind: 'tensor', name: input.name, type, rowDims: dims.slice(1).map((d) => (typeof d === 'number' ? d : -1)) };
     }
   }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**
@@ -152,9 +149,10 @@ export class LoadedModel {
       if (plan.kind !== 'image') continue;
       const rows: TypedArray[] = [];
       for (let i = 0; i < instances.length; i++) {
-        const instance = instances[i];
+        const instance = instances[i] as Record<string, unknown>;
         const at = where(i);
-        this.checkInstance(instance, at);
+        // Each instance is checked once, in the first image input's pass (encodeRows does not repeat it).
+        if (images.size === 0) this.checkInstance(instance, at);
         const upload = uploads?.[plan.name];
         const value = instance[plan.name];
         if (upload === undefined && value === undefined) throw new BerthError('invalid_input', `${at}input '${plan.name}' is missing: send the image as base64 in JSON or as a multipart file part named '${plan.name}'`);
@@ -170,14 +168,16 @@ export class LoadedModel {
   private encodeRows(instances: readonly unknown[], where: (i: number) => string, images?: ReadonlyMap<string, TypedArray[]>): EncodedRows {
     const n = instances.length;
     const encoded: EncodedRows = { rows: n, inputs: {} };
-    for (const plan of this.inputs) {
+    for (let p = 0; p < this.inputs.length; p++) {
+      const plan = this.inputs[p]!;
       const fixedSize = plan.rowDims.every((d) => d >= 0) ? elementCount(plan.rowDims) : undefined;
       let data: TypedArray | undefined = fixedSize !== undefined ? allocateSmall(plan.type, n * fixedSize) : undefined;
       let rowDims = plan.rowDims;
       for (let i = 0; i < n; i++) {
-        const instance = instances[i];
+        const instance = instances[i] as Record<string, unknown>;
         const at = where(i);
-        this.checkInstance(instance, at);
+        // Each instance is checked once: in the first input's pass, unless encodeImages checked it already.
+        if (p === 0 && !images) this.checkInstance(instance, at);
         if (plan.kind === 'tabular') {
           const nested = instance[plan.name];
           const features = isPlainObject(nested) && !plan.layout.names.has(plan.name) ? nested : instance;

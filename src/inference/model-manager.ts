@@ -32,13 +32,13 @@ export interface ManagerEvents {
 }
 
 const DEFAULT = '';
+const RETRY_FAILED_LOAD_MS = 30_000;
 
 /** Which version of a model a request wants: an explicit version, an alias, or neither (the default). */
 export interface Selector {
   version?: number | undefined;
   alias?: string | undefined;
 }
-const RETRY_FAILED_LOAD_MS = 30_000;
 
 function sessionOptions(cfg: InferenceConfig): SessionOptions {
   return { intraOpThreads: cfg.intra_op_threads, interOpThreads: cfg.inter_op_threads, graphOptimization: cfg.graph_optimization };

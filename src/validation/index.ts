@@ -140,3 +140,8 @@ export function parseWith<S extends TSchema>(
     problems,
   });
 }
+
+/** A JSON object: not null, not an array. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

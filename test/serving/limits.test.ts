@@ -90,21 +90,19 @@ describe('CORS, rate limits and body limits', () => {
     expect(stray.status).toBe(400);
     expect(stray.error.message).toContain("unexpected field 'colour'");
 
-    const badInputs = await errorOf(
-      await multipart((f) => {
-        f.set('image', new Blob([small], { type: 'image/png' }), 'red.png');
-        f.set('inputs', '{not json');
-      }),
-    );
+    /** The red image plus an `inputs` field with this text. */
+    const withInputs = async (text: string) =>
+      errorOf(
+        await multipart((f) => {
+          f.set('image', new Blob([small], { type: 'image/png' }), 'red.png');
+          f.set('inputs', text);
+        }),
+      );
+    const badInputs = await withInputs('{not json');
     expect(badInputs.status).toBe(400);
     expect(badInputs.error.message).toContain("field 'inputs' must be a JSON object");
 
-    const poisoned = await errorOf(
-      await multipart((f) => {
-        f.set('image', new Blob([small], { type: 'image/png' }), 'red.png');
-        f.set('inputs', '{"a": {"__proto__": {"polluted": 1}}}');
-      }),
-    );
+    const poisoned = await withInputs('{"a": {"__proto__": {"polluted": 1}}}');
     expect(poisoned.status).toBe(400);
     expect(poisoned.error.message).toContain("field 'inputs' must be a JSON object");
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();

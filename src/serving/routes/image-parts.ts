@@ -2,6 +2,7 @@ import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy
 import type { FastifyRequest } from 'fastify';
 import { BerthError, describeValue } from '../../errors/index.js';
 import type { ImageUploads } from '../../inference/index.js';
+import { isPlainObject } from '../../validation/index.js';
 
 /** At most this many image files and other fields in one multipart predict request. */
 const MAX_FILES = 16;
@@ -17,10 +18,6 @@ export interface ImageParts {
 function refusePrototypeKeys(key: string, value: unknown): unknown {
   if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)) throw new Error('prototype key');
   return value;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**
@@ -44,6 +41,7 @@ export function readImageParts(request: FastifyRequest, maxImageBytes: number): 
       raw.resume(); // read the rest of the body away so the connection stays usable
       reject(err);
     };
+    const unreadable = (err: Error): void => fail(new BerthError('invalid_input', `multipart body could not be read: ${err.message}`));
     try {
       busboy = new Busboy({ headers: raw.headers as BusboyHeaders, limits: { fileSize: maxImageBytes, files: MAX_FILES, fields: MAX_FIELDS, parts: MAX_FILES + MAX_FIELDS } });
     } catch (err) {
@@ -59,7 +57,7 @@ export function readImageParts(request: FastifyRequest, maxImageBytes: number): 
       }
       const chunks: Buffer[] = [];
       // A part cut short (a truncated body) errors on its stream; unheard, that error would end the process.
-      stream.on('error', (err: Error) => fail(new BerthError('invalid_input', `multipart body could not be read: ${err.message}`)));
+      stream.on('error', unreadable);
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('limit', () => fail(new BerthError('payload_too_large', `file '${name}' is larger than ${maxImageBytes} bytes (inference.max_image_bytes)`)));
       files.push(
@@ -91,7 +89,7 @@ export function readImageParts(request: FastifyRequest, maxImageBytes: number): 
     busboy.on('filesLimit', () => fail(new BerthError('payload_too_large', `more than ${MAX_FILES} files in one request`)));
     busboy.on('fieldsLimit', () => fail(new BerthError('payload_too_large', `more than ${MAX_FIELDS} fields in one request`)));
     busboy.on('partsLimit', () => fail(new BerthError('payload_too_large', `more than ${MAX_FILES + MAX_FIELDS} parts in one request`)));
-    busboy.on('error', (err: Error) => fail(new BerthError('invalid_input', `multipart body could not be read: ${err.message}`)));
+    busboy.on('error', unreadable);
     busboy.on('finish', () => {
       void Promise.all(files).then(() => {
         if (settled) return;

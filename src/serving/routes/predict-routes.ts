@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { parse as parseCsv } from 'csv-parse/sync';
 import Type from 'typebox';
 import { BerthError, describeValue, isBerthError } from '../../errors/index.js';
+import { isPlainObject } from '../../validation/index.js';
 import { predictionId, type EncodedRows, type ImageUploads, type LoadedModel, type ModelManager, type Prediction } from '../../inference/index.js';
 import type { PredictionLog, PredictionRecord } from '../../monitoring/index.js';
 import { routeRequest, shadowed, type AbTestRouting, type Route, type RoutedTest } from '../../abtest/index.js';
@@ -86,10 +87,6 @@ const PredictResponse = Type.Object({
 });
 
 type Selection = { version?: number | undefined; alias?: string | undefined; top_k?: number | undefined };
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /** CSV rows of a tabular model: numbers where the card says number, strings elsewhere, empty = missing. */
 function csvRecords(text: string, model: LoadedModel): Array<Record<string, unknown>> {
